@@ -1,0 +1,1 @@
+"""navan_voice.caller."""

@@ -1,0 +1,252 @@
+"""Settings: the only place navan-voice reads the environment.
+
+Values come from environment variables (prefix ``NAVAN_``; the LiveKit and provider keys also
+under their usual names such as ``LIVEKIT_URL`` or ``OPENAI_API_KEY``) and an optional ``.env``
+file. Every wrong value is refused at start-up with a message naming the setting and what is
+allowed (see ``load_settings``).
+"""
+
+from __future__ import annotations
+
+import enum
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlparse
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from navan_voice.domain.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Profile(enum.StrEnum):
+    """A bundle of provider choices; per-stage settings override it."""
+
+    LOCAL = "local"
+    OPENAI = "openai"
+    ANTHROPIC = "anthropic"
+    GOOGLE = "google"
+    OPENAI_COMPATIBLE = "openai-compatible"
+    REALTIME = "realtime"
+
+
+STT_PROVIDERS = ("local", "openai", "deepgram")
+LLM_PROVIDERS = ("local", "openai", "anthropic", "google", "openai-compatible")
+TTS_PROVIDERS = ("local", "openai", "cartesia", "elevenlabs")
+
+# Which provider each profile uses per stage when the stage is not set explicitly.
+PROFILE_DEFAULTS: dict[Profile, dict[str, list[str]]] = {
+    Profile.LOCAL: {"stt": ["local"], "llm": ["local"], "tts": ["local"]},
+    Profile.OPENAI: {"stt": ["openai"], "llm": ["openai"], "tts": ["openai"]},
+    Profile.ANTHROPIC: {"stt": ["local"], "llm": ["anthropic"], "tts": ["local"]},
+    Profile.GOOGLE: {"stt": ["local"], "llm": ["google"], "tts": ["local"]},
+    Profile.OPENAI_COMPATIBLE: {"stt": ["local"], "llm": ["openai-compatible"], "tts": ["local"]},
+    # the realtime model replaces STT+LLM+TTS; the chains stay as the fallback description
+    Profile.REALTIME: {"stt": ["local"], "llm": ["local"], "tts": ["local"]},
+}
+
+# The environment variable that holds each provider's key (None: needs no key).
+PROVIDER_KEY_ENV: dict[str, str | None] = {
+    "local": None,
+    "openai-compatible": None,
+    "openai": "OPENAI_API_KEY",
+    "anthropic": "ANTHROPIC_API_KEY",
+    "google": "GOOGLE_API_KEY",
+    "deepgram": "DEEPGRAM_API_KEY",
+    "cartesia": "CARTESIA_API_KEY",
+    "elevenlabs": "ELEVEN_API_KEY",
+}
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+def _split_chain(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Every setting of navan-voice, validated when it is built."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NAVAN_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    # --- LiveKit -------------------------------------------------------------------------
+    livekit_url: str = Field(
+        "ws://127.0.0.1:7880", validation_alias=AliasChoices("NAVAN_LIVEKIT_URL", "LIVEKIT_URL")
+    )
+    livekit_api_key: str = Field(
+        "devkey", validation_alias=AliasChoices("NAVAN_LIVEKIT_API_KEY", "LIVEKIT_API_KEY")
+    )
+    livekit_api_secret: SecretStr = Field(
+        SecretStr("secret"),
+        validation_alias=AliasChoices("NAVAN_LIVEKIT_API_SECRET", "LIVEKIT_API_SECRET"),
+    )
+    livekit_server_version: str = "v1.13.5"
+    agent_name: str = "navan-voice"
+
+    # --- local stack ---------------------------------------------------------------------
+    cache_dir: Path = PROJECT_ROOT / ".cache"
+    data_dir: Path = PROJECT_ROOT / "var"
+    database_url: str = ""  # empty: SQLite file in data_dir
+    web_port: int = Field(8080, ge=1, le=65535)
+    prometheus_port: int = Field(0, ge=0, le=65535)  # 0: no metrics endpoint
+    log_level: str = "INFO"
+
+    # --- providers -------------------------------------------------------------------------
+    profile: Profile | None = None  # None: local unless a provider key is set
+    stt: CommaList = Field(default_factory=list)  # fallback chain, e.g. "deepgram,local"
+    llm: CommaList = Field(default_factory=list)
+    tts: CommaList = Field(default_factory=list)
+    llm_base_url: str = ""  # for the openai-compatible provider (Ollama, vLLM, llama.cpp)
+    llm_model: str = ""  # model name for the chosen LLM provider; empty: provider default
+    provider_timeout_s: float = Field(10.0, gt=0, le=120)
+
+    openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
+    anthropic_api_key: SecretStr | None = Field(None, validation_alias="ANTHROPIC_API_KEY")
+    google_api_key: SecretStr | None = Field(None, validation_alias="GOOGLE_API_KEY")
+    deepgram_api_key: SecretStr | None = Field(None, validation_alias="DEEPGRAM_API_KEY")
+    cartesia_api_key: SecretStr | None = Field(None, validation_alias="CARTESIA_API_KEY")
+    elevenlabs_api_key: SecretStr | None = Field(None, validation_alias="ELEVEN_API_KEY")
+
+    # --- speech tuning -----------------------------------------------------------------------
+    stt_threads: int = Field(2, ge=1, le=64)
+    min_endpointing_delay_s: float = Field(0.4, ge=0.0, le=5.0)
+    max_endpointing_delay_s: float = Field(3.0, ge=0.1, le=30.0)
+    turn_detection: str = "vad"  # "vad" or "model" (livekit's local turn detector)
+
+    @field_validator("stt", "llm", "tts", mode="before")
+    @classmethod
+    def _chain(cls, value: Any) -> Any:
+        return _split_chain(value)
+
+    @field_validator("stt")
+    @classmethod
+    def _check_stt(cls, value: list[str]) -> list[str]:
+        return _check_chain("NAVAN_STT", value, STT_PROVIDERS)
+
+    @field_validator("llm")
+    @classmethod
+    def _check_llm(cls, value: list[str]) -> list[str]:
+        return _check_chain("NAVAN_LLM", value, LLM_PROVIDERS)
+
+    @field_validator("tts")
+    @classmethod
+    def _check_tts(cls, value: list[str]) -> list[str]:
+        return _check_chain("NAVAN_TTS", value, TTS_PROVIDERS)
+
+    @field_validator("livekit_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        parsed = urlparse(value)
+        if parsed.scheme not in ("ws", "wss", "http", "https") or not parsed.hostname:
+            raise ValueError(
+                f"{value!r} is not a LiveKit URL; use ws://host:port or wss://host "
+                "(the local server is ws://127.0.0.1:7880)"
+            )
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        allowed = ("DEBUG", "INFO", "WARNING", "ERROR")
+        if value.upper() not in allowed:
+            raise ValueError(f"{value!r} is not a log level; use one of {', '.join(allowed)}")
+        return value.upper()
+
+    @field_validator("turn_detection")
+    @classmethod
+    def _check_turn(cls, value: str) -> str:
+        if value not in ("vad", "model"):
+            raise ValueError(f"{value!r} is not a turn detection mode; use 'vad' or 'model'")
+        return value
+
+    # --- derived ---------------------------------------------------------------------------
+    @cached_property
+    def resolved_profile(self) -> Profile:
+        """The profile in force: the one set, else the first whose key is present, else local."""
+        if self.profile is not None:
+            return self.profile
+        for profile, key in (
+            (Profile.OPENAI, self.openai_api_key),
+            (Profile.ANTHROPIC, self.anthropic_api_key),
+            (Profile.GOOGLE, self.google_api_key),
+        ):
+            if key is not None and key.get_secret_value():
+                return profile
+        return Profile.LOCAL
+
+    def chain(self, stage: str) -> list[str]:
+        """The provider fallback chain for ``stage`` ("stt", "llm" or "tts")."""
+        explicit: list[str] = getattr(self, stage)
+        return explicit or list(PROFILE_DEFAULTS[self.resolved_profile][stage])
+
+    def api_key(self, provider: str) -> str:
+        """The key for ``provider``; raises ConfigError naming the variable when it is missing."""
+        env = PROVIDER_KEY_ENV.get(provider)
+        if env is None:
+            return ""
+        field = {"ELEVEN_API_KEY": "elevenlabs_api_key"}.get(env, env.lower())
+        secret: SecretStr | None = getattr(self, field)
+        if secret is None or not secret.get_secret_value():
+            raise ConfigError(
+                f"provider {provider!r} needs the environment variable {env}; set it, or pick "
+                "another provider (NAVAN_PROFILE=local runs offline with no keys)"
+            )
+        return secret.get_secret_value()
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'navan.db'}"
+
+    @property
+    def livekit_http_url(self) -> str:
+        """The server's HTTP(S) address, for the server API and health checks."""
+        return self.livekit_url.replace("wss://", "https://").replace("ws://", "http://")
+
+    def validate_providers(self) -> None:
+        """Check at start-up that every provider in use has its key and settings."""
+        for stage in ("stt", "llm", "tts"):
+            for provider in self.chain(stage):
+                self.api_key(provider)
+        if self.resolved_profile is Profile.REALTIME:
+            self.api_key("openai")
+        if "openai-compatible" in self.chain("llm") and not self.llm_base_url:
+            raise ConfigError(
+                "the openai-compatible LLM needs NAVAN_LLM_BASE_URL, e.g. "
+                "http://127.0.0.1:11434/v1 for Ollama"
+            )
+
+
+def _check_chain(name: str, value: list[str], allowed: tuple[str, ...]) -> list[str]:
+    for provider in value:
+        if provider not in allowed:
+            raise ValueError(
+                f"{name}: unknown provider {provider!r}; allowed: {', '.join(allowed)} "
+                "(a comma-separated list is a fallback chain)"
+            )
+    return value
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build and validate the settings, turning any error into one readable ConfigError."""
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as e:
+        lines = []
+        for err in e.errors():
+            loc = ".".join(str(part) for part in err["loc"]) or "settings"
+            env = loc if loc.isupper() else f"NAVAN_{loc.upper()}"
+            lines.append(f"{env}: {err['msg']} (got {err.get('input')!r})")
+        raise ConfigError("invalid settings:\n  " + "\n  ".join(lines)) from e
+    settings.validate_providers()
+    return settings

@@ -1,0 +1,1 @@
+"""Domain types and errors; imports neither livekit nor SQL."""
