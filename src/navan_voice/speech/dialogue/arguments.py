@@ -1,0 +1,164 @@
+"""Filling a tool's arguments from the conversation, guided by its JSON schema.
+
+Each parameter is matched by its name, type, enum and docstring description to a slot
+extractor; the caller's latest turn wins, then earlier turns, then the arguments of earlier
+tool calls with the same parameter name (so the caller never repeats themselves).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from . import slots
+from .context import Conversation, ToolSpec
+
+# parameters whose value is the caller's own words (a question, a summary, a reason)
+_FREE_TEXT_HINTS = ("question", "query", "topic", "summary", "reason", "request", "issue",
+                    "message", "text", "description", "details", "note")  # fmt: skip
+
+
+def _kind(name: str, prop: dict[str, Any]) -> str:
+    """Which extractor serves a parameter, from its name first and its description second."""
+    n = name.lower()
+    desc = str(prop.get("description", "")).lower()
+    typ = prop.get("type")
+    if "enum" in prop:
+        return "enum"
+    if typ == "boolean":
+        return "bool"
+    checks: list[tuple[str, tuple[str, ...]]] = [
+        ("phone", ("phone", "caller_id", "msisdn")),
+        ("code", ("confirmation", "record_locator", "locator", "pnr", "booking_code", "code")),
+        ("last_name", ("last_name", "surname", "family_name", "lastname")),
+        ("first_name", ("first_name", "given_name", "firstname")),
+        ("flight_number", ("flight_number", "flight_no", "flight")),
+        ("date", ("date", "day", "when")),
+        ("time", ("time", "departure_time", "hour")),
+        ("airport", ("airport", "origin", "destination", "from_", "to_")),
+        ("city", ("city", "location")),
+        ("option", ("option", "choice", "index", "alternative", "selection")),
+        ("name", ("name", "traveler")),
+    ]
+    for kind, keys in checks:
+        if any(k in n for k in keys):
+            return kind
+    for kind, keys in checks:
+        if any(k.strip("_") in desc for k in keys if len(k) > 3):
+            return kind
+    if typ in ("integer", "number"):
+        return "number"
+    if any(h in n for h in _FREE_TEXT_HINTS) or any(h in desc for h in _FREE_TEXT_HINTS):
+        return "free_text"
+    return "unknown"
+
+
+def _enum_value(values: list[Any], text: str) -> Any:
+    low = text.lower()
+    for v in values:
+        label = str(v).lower().replace("_", " ")
+        if re.search(rf"\b{re.escape(label)}\b", low):
+            return v
+    return None
+
+
+def extract(kind: str, prop: dict[str, Any], text: str, today: dt.date) -> Any:
+    """The value of one parameter of ``kind`` found in ``text``, or None."""
+    typ = prop.get("type")
+    value: Any = None
+    if kind == "enum":
+        value = _enum_value(list(prop.get("enum", [])), text)
+    elif kind == "bool":
+        value = True if slots.is_yes(text) else False if slots.is_no(text) else None
+    elif kind == "phone":
+        value = next(iter(slots.phone_numbers(text)), None)
+    elif kind == "code":
+        value = next(iter(slots.confirmation_codes(text)), None)
+    elif kind in ("last_name", "first_name", "name"):
+        first, last = slots.person_names(text)
+        value = {"last_name": last, "first_name": first}.get(kind)
+        if kind == "name" and (first or last):
+            value = " ".join(p for p in (first, last) if p)
+    elif kind == "flight_number":
+        value = next(iter(slots.flight_numbers(text)), None)
+    elif kind == "date":
+        found = slots.dates(text, today)
+        value = found[0].isoformat() if found else None
+    elif kind == "time":
+        value = next(iter(slots.times_of_day(text)), None)
+    elif kind == "airport":
+        value = next(iter(slots.airport_codes(text)), None)
+    elif kind == "option":
+        value = slots.ordinal(text)
+    elif kind == "number":
+        nums = slots.numbers(text)
+        value = nums[0] if nums else None
+    if value is not None and typ == "integer" and isinstance(value, float | int):
+        value = int(value)
+    if value is not None and typ == "string" and not isinstance(value, str):
+        value = str(value)
+    return value
+
+
+def fill_arguments(
+    spec: ToolSpec, conv: Conversation, today: dt.date
+) -> tuple[dict[str, Any], list[str]]:
+    """Arguments for ``spec`` from the conversation, and the required ones still missing."""
+    args: dict[str, Any] = {}
+    users = [t for t in conv.user_turns if t.strip()]
+    previous = [e.arguments for e in reversed(conv.tool_events())]
+    latest = users[-1] if users else ""
+    for name, prop in spec.properties.items():
+        kind = _kind(name, prop)
+        value: Any = None
+        if kind == "free_text":
+            value = latest or None
+        elif kind in ("bool", "option"):
+            value = extract(kind, prop, latest, today)  # only meaningful for this turn
+        else:
+            for text in reversed(users):
+                value = extract(kind, prop, text, today)
+                if value is not None:
+                    break
+        if value is None:
+            value = next((p[name] for p in previous if p.get(name) is not None), None)
+        if value is not None:
+            args[name] = value
+    missing = [r for r in spec.required if r not in args]
+    return args, missing
+
+
+def evidence(spec: ToolSpec, text: str, today: dt.date) -> float:
+    """How many of the tool's parameters the words ``text`` supply (free text excluded)."""
+    found = 0.0
+    for name, prop in spec.properties.items():
+        kind = _kind(name, prop)
+        if kind in ("free_text", "unknown", "bool"):
+            continue
+        if extract(kind, prop, text, today) is not None:
+            found += 1.0
+    return found
+
+
+def describe_param(spec: ToolSpec, name: str) -> str:
+    """A short spoken name for a parameter ("your confirmation code")."""
+    prop = spec.properties.get(name, {})
+    kind = _kind(name, prop)
+    spoken = {
+        "phone": "the phone number on your profile",
+        "code": "your six-character confirmation code",
+        "last_name": "your last name",
+        "first_name": "your first name",
+        "name": "your full name",
+        "flight_number": "the flight number",
+        "date": "the date",
+        "time": "the time you prefer",
+        "option": "which option you'd like",
+    }.get(kind)
+    if spoken:
+        return spoken
+    desc = str(prop.get("description", "")).strip().rstrip(".")
+    if desc and len(desc) < 60:
+        return "the " + desc[0].lower() + desc[1:]
+    return "the " + name.replace("_", " ")

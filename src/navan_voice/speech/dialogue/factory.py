@@ -1,0 +1,28 @@
+"""Choosing and building the dialogue engine from the settings."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from navan_voice.domain.errors import ConfigError
+
+from .engine import LocalDialogueLLM
+from .rules import RulesEngine
+
+if TYPE_CHECKING:
+    from navan_voice.config import Settings
+
+logger = logging.getLogger(__name__)
+
+ENGINES = ("rules",)
+
+
+def build_local_llm(settings: Settings) -> LocalDialogueLLM:
+    """The offline LLM named by ``settings.local_llm_engine`` (default ``rules``)."""
+    name = str(getattr(settings, "local_llm_engine", "rules") or "rules")
+    if name == "rules":
+        return LocalDialogueLLM(RulesEngine())
+    raise ConfigError(
+        f"NAVAN_LOCAL_LLM_ENGINE: unknown engine {name!r}; allowed: {', '.join(ENGINES)}"
+    )

@@ -1,0 +1,91 @@
+"""Choosing a tool for the caller's words: keyword overlap with each tool's name and description,
+widened by a small travel-support synonym table, plus boosts for slots the tool can use."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .context import ToolSpec
+
+# concept -> words a caller uses for it; a tool "has" a concept when its name or description does
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "change": ("change", "move", "switch", "rebook", "reschedule", "earlier", "later",
+               "different", "modify", "push", "swap", "alternative", "alternatives", "options"),
+    "cancel": ("cancel", "cancellation", "drop", "scrap", "refund", "don't need", "call off"),
+    "confirm": ("confirm", "yes", "go ahead", "book it", "do it", "proceed"),
+    "trip": ("trip", "trips", "itinerary", "booking", "bookings", "reservation", "upcoming",
+             "travel", "flight", "flights"),
+    "flight": ("flight", "flights", "fly", "flying", "plane", "airline", "depart", "departure"),
+    "hotel": ("hotel", "hotels", "room", "stay", "check in", "check out", "checkout", "night",
+              "nights", "car", "rental", "lodging"),
+    "expense": ("expense", "expenses", "reimburse", "reimbursement", "receipt", "report",
+                "claim", "paid back", "refunded"),
+    "policy": ("policy", "allowed", "allow", "permitted", "entitled", "rule", "rules",
+               "limit", "cap", "maximum", "business class", "first class", "upgrade", "per diem"),
+    "human": ("human", "person", "agent", "representative", "operator", "someone", "somebody",
+              "real person", "supervisor", "manager", "escalate", "transfer me", "live"),
+    "identify": ("confirmation", "code", "phone", "my name", "last name", "verify", "identify"),
+    "lookup": ("look up", "find", "check", "status", "what", "when", "details", "show"),
+    "case": ("case", "ticket", "complaint", "support"),
+}  # fmt: skip
+
+# the caller's words that point to a hand-off tool's target ("transfer_to_flights")
+_STOP = {
+    "the", "a", "an", "to", "of", "and", "or", "for", "with", "is", "it", "this", "that",
+    "caller", "user", "their", "they", "them", "when", "use", "call", "tool", "agent", "on",
+    "in", "by", "be", "if", "as", "at", "from", "you", "your", "wants", "want", "asks",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Scored:
+    spec: ToolSpec
+    score: float
+
+
+def _tokens(text: str) -> set[str]:
+    return {t for t in re.findall(r"[a-z]+", text.lower()) if t not in _STOP and len(t) > 1}
+
+
+def _concepts(text: str) -> set[str]:
+    low = " " + text.lower().replace("_", " ") + " "
+    found = set()
+    for concept, words in SYNONYMS.items():
+        if concept in low or any(re.search(rf"\b{re.escape(w)}\b", low) for w in words):
+            found.add(concept)
+    return found
+
+
+def _tool_concepts(spec: ToolSpec) -> tuple[set[str], set[str]]:
+    """Concepts named by the tool's name (strong) and by its description's first sentence."""
+    name_c = _concepts(spec.name)
+    first_sentence = re.split(r"(?<=[.!?])\s", spec.description.strip(), maxsplit=1)[0]
+    return name_c, _concepts(first_sentence) - name_c
+
+
+def score_tools(text: str, specs: list[ToolSpec]) -> list[Scored]:
+    """Every tool with a score for ``text``, best first. Zero means no evidence at all."""
+    utter_tokens = _tokens(text)
+    utter_concepts = _concepts(text)
+    out: list[Scored] = []
+    for spec in specs:
+        name_c, desc_c = _tool_concepts(spec)
+        score = 3.0 * len(utter_concepts & name_c) + 1.0 * len(utter_concepts & desc_c)
+        name_tokens = _tokens(spec.name)
+        score += 1.5 * len(utter_tokens & name_tokens)
+        score += 0.3 * len(utter_tokens & (_tokens(spec.description) - name_tokens))
+        if "confirm" in name_c and "confirm" not in utter_concepts:
+            score -= 6.0  # confirming is a step of its own, reached by the caller's "yes"
+        out.append(Scored(spec, score))
+    out.sort(key=lambda s: s.score, reverse=True)
+    return out
+
+
+def find_tool(specs: list[ToolSpec], *concepts: str) -> ToolSpec | None:
+    """The tool whose name carries all ``concepts`` (e.g. "confirm"), if there is one."""
+    for spec in specs:
+        name_c, _ = _tool_concepts(spec)
+        if set(concepts) <= name_c:
+            return spec
+    return None

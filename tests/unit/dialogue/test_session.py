@@ -1,0 +1,66 @@
+"""The engine drives livekit's AgentSession like a cloud model would."""
+
+from __future__ import annotations
+
+import pytest
+from livekit.agents import AgentSession
+
+from .travel_agents import CallState, FlightsAgent, GreeterAgent
+
+pytestmark = pytest.mark.unit
+
+
+async def test_identify_then_hand_off_and_change(session: AgentSession) -> None:
+    state = CallState()
+    await session.start(GreeterAgent(state))
+
+    result = await session.run(user_input="Hi, my code is NVN7Q2 and my last name is Smith")
+    result.expect.next_event().is_function_call(
+        name="identify_caller", arguments={"confirmation_code": "NVN7Q2", "last_name": "Smith"}
+    )
+    result.expect.next_event().is_function_call_output()
+    result.expect.next_event().is_message(role="assistant")
+
+    result = await session.run(user_input="I need to change my flight")
+    result.expect.next_event().is_function_call(name="transfer_to_flights")
+    result.expect.next_event().is_function_call_output()
+    result.expect.next_event().is_agent_handoff(new_agent_type=FlightsAgent)
+
+    result = await session.run(user_input="Can I move it to next Tuesday?")
+    result.expect.next_event().is_function_call(
+        name="find_alternative_flights", arguments={"date": "2026-05-05"}
+    )
+    result.expect.next_event().is_function_call_output()
+    result.expect.next_event().is_message(role="assistant")
+
+    result = await session.run(user_input="The second one please")
+    result.expect.next_event().is_function_call(
+        name="propose_flight_change", arguments={"option": 2}
+    )
+    result.expect.next_event().is_function_call_output()
+    msg = result.expect.next_event().is_message(role="assistant")
+    assert "Shall I make the change?" in (msg.event().item.text_content or "")
+
+    result = await session.run(user_input="Yes, go ahead")
+    result.expect.next_event().is_function_call(name="confirm_flight_change")
+    assert ("confirm_flight_change", {}) in state.calls
+
+
+async def test_greeting_on_start(session: AgentSession) -> None:
+    result = await session.start(GreeterAgent(CallState()), capture_run=True)
+    result.expect.next_event().is_agent_handoff(new_agent_type=GreeterAgent)
+    msg = result.expect.next_event().is_message(role="assistant")
+    assert "Navan" in (msg.event().item.text_content or "")
+
+
+async def test_garbled_input_gets_a_retry_prompt(session: AgentSession) -> None:
+    await session.start(GreeterAgent(CallState()))
+    result = await session.run(user_input="uh mm")
+    msg = result.expect.next_event().is_message(role="assistant")
+    assert "didn't catch" in (msg.event().item.text_content or "")
+
+
+async def test_human_request(session: AgentSession) -> None:
+    await session.start(GreeterAgent(CallState()))
+    result = await session.run(user_input="Can I talk to a real person please")
+    result.expect.next_event().is_function_call(name="transfer_to_human")
