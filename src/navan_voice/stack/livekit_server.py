@@ -1,0 +1,147 @@
+"""livekit-server on this machine: install (from its Go module, cached), start in --dev mode on
+loopback, wait until it answers, stop cleanly."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from navan_voice.config import PROJECT_ROOT, Settings
+from navan_voice.domain.errors import SetupError
+from navan_voice.stack.processes import ManagedProcess, http_ok, require_free_port
+
+logger = logging.getLogger(__name__)
+
+INSTALL_SCRIPT = PROJECT_ROOT / "scripts" / "install-livekit-server.sh"
+
+
+def cached_binary(settings: Settings) -> Path:
+    return settings.cache_dir / "bin" / f"livekit-server-{settings.livekit_server_version}"
+
+
+def ensure_server_binary(settings: Settings) -> Path:
+    """The livekit-server binary for the configured version, built once and then cached."""
+    binary = cached_binary(settings)
+    if binary.exists():
+        return binary
+    logger.info("livekit-server %s is not built yet; building it", settings.livekit_server_version)
+    try:
+        out = subprocess.run(
+            ["bash", str(INSTALL_SCRIPT), settings.livekit_server_version],
+            check=True,
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "NAVAN_CACHE_DIR": str(settings.cache_dir)},
+        )
+    except subprocess.CalledProcessError as e:
+        raise SetupError(
+            f"building livekit-server {settings.livekit_server_version} failed (exit "
+            f"{e.returncode}); run {INSTALL_SCRIPT} by hand to see why"
+        ) from e
+    path = Path(out.stdout.strip().splitlines()[-1])
+    if not path.exists():
+        raise SetupError(f"the install script did not produce {path}")
+    return path
+
+
+@dataclass(frozen=True)
+class ServerPorts:
+    """The ports one livekit-server uses (HTTP/WebSocket, RTC over TCP, RTC over UDP)."""
+
+    http: int = 7880
+    rtc_tcp: int = 7881
+    rtc_udp: int = 7882
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.http}"
+
+
+def server_config(ports: ServerPorts, api_key: str, api_secret: str, redis: str = "") -> str:
+    """The YAML config for a loopback-only server (``redis``: host:port, needed by livekit-sip)."""
+    lines = [
+        f"port: {ports.http}",
+        "bind_addresses: ['127.0.0.1']",
+        "rtc:",
+        f"  tcp_port: {ports.rtc_tcp}",
+        f"  udp_port: {ports.rtc_udp}",
+        "  node_ip: 127.0.0.1",
+        "  use_external_ip: false",
+        "keys:",
+        f"  {api_key}: {api_secret}",
+        "logging:",
+        "  level: info",
+        "room:",
+        "  empty_timeout: 60",
+        "  departure_timeout: 10",
+    ]
+    if redis:
+        lines += ["redis:", f"  address: {redis}"]
+    return "\n".join(lines) + "\n"
+
+
+class LiveKitServer:
+    """One livekit-server process in --dev mode on loopback."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        ports: ServerPorts | None = None,
+        redis: str = "",
+        run_dir: Path | None = None,
+    ) -> None:
+        self.settings = settings
+        self.ports = ports or ServerPorts()
+        self.redis = redis
+        self.run_dir = run_dir or settings.data_dir / "run"
+        self._proc: ManagedProcess | None = None
+
+    @property
+    def url(self) -> str:
+        return self.ports.url
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    def start(self, timeout: float = 30.0) -> None:
+        binary = ensure_server_binary(self.settings)
+        require_free_port(self.ports.http, "livekit-server (HTTP/WebSocket)")
+        require_free_port(self.ports.rtc_tcp, "livekit-server (RTC over TCP)")
+        require_free_port(self.ports.rtc_udp, "livekit-server (RTC over UDP)", udp=True)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        config = self.run_dir / f"livekit-{self.ports.http}.yaml"
+        config.write_text(
+            server_config(
+                self.ports,
+                self.settings.livekit_api_key,
+                self.settings.livekit_api_secret.get_secret_value(),
+                self.redis,
+            )
+        )
+        self._proc = ManagedProcess(
+            name="livekit-server",
+            argv=[str(binary), "--dev", "--config", str(config), "--node-ip", "127.0.0.1"],
+            log_path=self.run_dir / f"livekit-{self.ports.http}.log",
+            # SIGTERM makes the server drain for a long while; SIGINT exits in about a second
+            stop_signal=signal.SIGINT,
+        )
+        self._proc.start()
+        health = f"http://127.0.0.1:{self.ports.http}/"
+        self._proc.wait_ready(lambda: http_ok(health), timeout, f"GET {health}")
+        logger.info("livekit-server ready at %s (pid %s)", self.url, self._proc.pid)
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            self._proc.stop()
+
+    def __enter__(self) -> LiveKitServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,77 @@
+"""`navan-voice up`: livekit-server and agent workers, started together, stopped together."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from navan_voice.config import Settings
+from navan_voice.domain.errors import ServerNotRunningError
+from navan_voice.stack.livekit_server import LiveKitServer
+from navan_voice.stack.processes import ManagedProcess
+
+REGISTERED_MARK = "worker registered"
+
+
+def start_worker(settings: Settings, url: str, log_path: Path, index: int = 0) -> ManagedProcess:
+    """Start one `navan-voice worker` process against ``url`` and wait until it registers."""
+    proc = ManagedProcess(
+        name=f"worker-{index}",
+        argv=[sys.executable, "-m", "navan_voice.cli", "worker"],
+        log_path=log_path,
+        env={"NAVAN_LIVEKIT_URL": url, "NAVAN_AGENT_NAME": settings.agent_name},
+    )
+    log_path.unlink(missing_ok=True)
+    proc.start()
+    proc.wait_ready(
+        lambda: REGISTERED_MARK in _read(log_path), 180.0, "registration with livekit-server"
+    )
+    return proc
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
+
+
+def run_stack(settings: Settings, console: Console, *, workers: int = 1) -> None:
+    """Start everything, print where it is, and stay up until Ctrl-C; then stop it all."""
+    run_dir = settings.data_dir / "run"
+    server = LiveKitServer(settings, run_dir=run_dir)
+    procs: list[ManagedProcess] = []
+    try:
+        with console.status("starting livekit-server..."):
+            server.start()
+        console.print(f"[green]✓[/] livekit-server  {server.url}  (log {run_dir}/livekit-7880.log)")
+        for i in range(workers):
+            log = run_dir / f"worker-{i}.log"
+            with console.status(f"starting agent worker {i + 1}/{workers} (loads the models)..."):
+                procs.append(start_worker(settings, server.url, log, i))
+            console.print(
+                f"[green]✓[/] agent worker {i + 1}  registered as "
+                f"'{settings.agent_name}'  (log {log})"
+            )
+        console.print(
+            "\n[bold]The stack is up.[/] Place a call from another terminal:\n"
+            "  .venv/bin/navan-voice call --audio examples/caller.wav --out agent.wav\n"
+            "Ctrl-C stops everything."
+        )
+        while True:
+            time.sleep(1)
+            for proc in procs:
+                if not proc.running():
+                    raise ServerNotRunningError(
+                        f"{proc.name} exited; last log lines:\n{proc.log_tail()}"
+                    )
+    except KeyboardInterrupt:
+        console.print("\nstopping...")
+    finally:
+        for proc in reversed(procs):
+            proc.stop()
+        server.stop()
+        console.print("[green]✓[/] everything stopped")

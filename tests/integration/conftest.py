@@ -1,0 +1,105 @@
+"""Real parts for integration tests: a livekit-server on free loopback ports, agent workers,
+a seeded SQLite database, and caller audio spoken by a different voice than the agent's."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from navan_voice.config import Settings, load_settings
+from navan_voice.stack.livekit_server import LiveKitServer, ServerPorts
+from navan_voice.stack.processes import ManagedProcess, free_port
+from navan_voice.stack.up import start_worker
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("stack")
+
+
+@pytest.fixture(scope="session")
+def livekit_server(run_dir: Path) -> Iterator[LiveKitServer]:
+    """One real livekit-server for the whole session, on free ports (not the dev ones)."""
+    settings = load_settings(profile="local")
+    ports = ServerPorts(http=free_port(), rtc_tcp=free_port(), rtc_udp=free_port())
+    server = LiveKitServer(settings, ports=ports, run_dir=run_dir)
+    server.start()
+    yield server
+    server.stop()
+    ARTIFACTS.mkdir(exist_ok=True)
+    shutil.copy(run_dir / f"livekit-{ports.http}.log", ARTIFACTS / "livekit-server.log")
+
+
+@pytest.fixture(scope="session")
+def database_url(run_dir: Path) -> str:
+    from navan_voice.db.engine import upgrade_database
+    from navan_voice.db.seed import seed_database
+
+    url = f"sqlite:///{run_dir / 'navan.db'}"
+    upgrade_database(url)
+    seed_database(url)
+    return url
+
+
+WorkerFactory = Callable[[int], ManagedProcess]
+
+
+@pytest.fixture
+def stack_settings(
+    livekit_server: LiveKitServer, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
+    """Settings pointing at the test server, with an agent name no other worker uses."""
+    agent_name = f"navan-test-{uuid.uuid4().hex[:6]}"
+    env = {
+        "NAVAN_LIVEKIT_URL": livekit_server.url,
+        "NAVAN_AGENT_NAME": agent_name,
+        "NAVAN_DATABASE_URL": database_url,
+        "NAVAN_PROFILE": "local",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return load_settings()
+
+
+@pytest.fixture
+def workers(stack_settings: Settings, run_dir: Path) -> Iterator[WorkerFactory]:
+    """Start `navan-voice worker` processes on demand; all are stopped after the test."""
+    started: list[ManagedProcess] = []
+
+    def start(index: int) -> ManagedProcess:
+        log = run_dir / f"{stack_settings.agent_name}-worker-{index}.log"
+        proc = start_worker(stack_settings, stack_settings.livekit_url, log, index)
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        proc.stop()
+        ARTIFACTS.mkdir(exist_ok=True)
+        shutil.copy(proc.log_path, ARTIFACTS / proc.log_path.name)
+
+
+def speak(text: str, path: Path, voice: str = "flite") -> Path:
+    """Synthesize caller speech with a Debian TTS that is not the agent's voice."""
+    if voice == "flite":
+        subprocess.run(["flite", "-t", text, "-o", str(path)], check=True)
+    else:
+        subprocess.run(["espeak-ng", "-s", "150", "-w", str(path), text], check=True)
+    return path
+
+
+@pytest.fixture
+def caller_wav(tmp_path: Path) -> Callable[[str], Path]:
+    counter = iter(range(1000))
+
+    def make(text: str) -> Path:
+        return speak(text, tmp_path / f"caller-{next(counter)}.wav")
+
+    return make

@@ -1,0 +1,58 @@
+"""A real call through a real livekit-server: WAV in, agent audio and a transcript out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from navan_voice.caller.audio import rms_dbfs
+from navan_voice.caller.client import run_call
+from navan_voice.config import Settings
+from navan_voice.stack.processes import ManagedProcess
+
+WorkerFactory = Callable[[int], ManagedProcess]
+
+pytestmark = pytest.mark.integration
+
+
+async def test_spoken_question_gets_a_spoken_answer(
+    stack_settings: Settings,
+    workers: WorkerFactory,
+    caller_wav: Callable[[str], Path],
+    tmp_path: Path,
+) -> None:
+    workers(0)
+    question = caller_wav("Hello. I need some help with my flight to Boston next week.")
+    out = tmp_path / "agent.wav"
+    report = await run_call(stack_settings, [question], out=out, reply_timeout=90)
+
+    # the agent greeted and answered out loud
+    assert report.greeting_s is not None
+    assert len(report.latencies_s) == 1 and report.latencies_s[0] is not None
+    assert report.agent_audio_s > 1.0
+    audio, rate = sf.read(out, dtype="int16")
+    assert rate == 48000 and rms_dbfs(np.asarray(audio)) > -60
+
+    # both sides are in the transcript, and the agent's STT heard the caller's words
+    agent_lines = [line.text for line in report.transcript if line.speaker == "agent"]
+    caller_lines = [line.text.lower() for line in report.transcript if line.speaker == "caller"]
+    assert len(agent_lines) >= 2, report.transcript  # greeting + answer
+    assert any("flight" in line or "boston" in line for line in caller_lines), caller_lines
+
+
+async def test_call_without_server_names_the_url(
+    monkeypatch: pytest.MonkeyPatch, caller_wav: Callable[[str], Path]
+) -> None:
+    from navan_voice.config import load_settings
+    from navan_voice.domain.errors import ServerNotRunningError
+    from navan_voice.stack.processes import free_port
+
+    url = f"ws://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("NAVAN_LIVEKIT_URL", url)
+    with pytest.raises(ServerNotRunningError, match=url) as info:
+        await run_call(load_settings(), [caller_wav("hello")])
+    assert "navan-voice up" in str(info.value)
