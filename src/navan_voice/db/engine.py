@@ -17,8 +17,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
-from navan_voice.domain.errors import DataUnavailableError
+from navan_voice.domain.errors import ConflictError, DataUnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +65,9 @@ def make_session_factory(url_or_engine: str | Engine) -> SessionFactory:
 def transaction(factory: SessionFactory) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on error, always close.
 
-    Database failures that are not our own domain errors become ``DataUnavailableError``, whose
-    message is safe to speak; the original is chained for the logs.
+    A stale version (two simultaneous changes of one row) becomes ``ConflictError``; any other
+    database failure becomes ``DataUnavailableError``. Both messages are safe to speak; the
+    original is chained for the logs.
     """
     session = factory()
     try:
@@ -82,10 +84,12 @@ def transaction(factory: SessionFactory) -> Iterator[Session]:
 
 
 def _raise_unavailable(e: SQLAlchemyError) -> None:
-    from sqlalchemy.orm.exc import StaleDataError
-
     if isinstance(e, StaleDataError):
-        raise e  # the services translate this one into ConflictError
+        # optimistic locking: the row's version moved between our read and our write
+        raise ConflictError(
+            "Someone changed this booking a moment ago, so I did not apply the change; "
+            "let me read the booking again and check the options with you."
+        ) from e
     logger.error("database error: %s", e)
     raise DataUnavailableError(
         "The trip system is not answering right now; please try again in a few minutes, "

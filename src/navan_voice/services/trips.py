@@ -1,0 +1,149 @@
+"""Reading a caller's trips, and turning "my flight" into exactly one segment (or a question)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from navan_voice.db import repositories as repo
+from navan_voice.db.engine import SessionFactory, transaction
+from navan_voice.domain.errors import AmbiguousRequestError, NotFoundError
+from navan_voice.domain.models import (
+    BookingStatus,
+    FlightSegment,
+    HotelStay,
+    SegmentStatus,
+    Trip,
+)
+from navan_voice.services.common import raise_not_yours, require_traveler, utc_now
+
+
+def list_upcoming_trips(
+    *, db: SessionFactory, traveler_id: int | None, today: date | None = None
+) -> list[Trip]:
+    """The caller's trips that have not ended yet, soonest first."""
+    day = today or utc_now().date()
+    with transaction(db) as session:
+        require_traveler(session, traveler_id)
+        assert traveler_id is not None
+        return [repo.to_trip(row) for row in repo.trips_ending_after(session, traveler_id, day)]
+
+
+def get_trip(*, db: SessionFactory, traveler_id: int | None, confirmation_code: str) -> Trip:
+    """One trip by its confirmation code; another traveler's trip is refused."""
+    code = re.sub(r"[^A-Za-z0-9]", "", confirmation_code).upper()
+    with transaction(db) as session:
+        require_traveler(session, traveler_id)
+        row = repo.trip_by_code(session, code)
+        if row is None:
+            raise NotFoundError(
+                f"I could not find a trip with confirmation code {' '.join(code)}; please "
+                "check it on your itinerary email."
+            )
+        if row.traveler_id != traveler_id:
+            raise_not_yours()
+        return repo.to_trip(row)
+
+
+def departure_utc(segment: FlightSegment) -> datetime:
+    """The segment's departure as naive UTC (its local time is in ``departure_tz``)."""
+    local = segment.departure_local.replace(tzinfo=ZoneInfo(segment.departure_tz))
+    return local.astimezone(UTC).replace(tzinfo=None)
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^A-Z0-9]", "", text.upper())
+
+
+def _matches(segment: FlightSegment, trip: Trip, reference: str) -> bool:
+    ref = _norm(reference)
+    if not ref:
+        return True
+    if ref in (_norm(segment.flight_number), _norm(trip.confirmation_code)):
+        return True
+    digits = re.sub(r"\D", "", segment.flight_number)
+    if ref == digits:
+        return True
+    airports = re.findall(r"\b[A-Z]{3}\b", reference.upper())
+    known = [a for a in airports if a in (segment.origin, segment.destination)]
+    if airports and len(known) == len(airports):
+        # "SFO to JFK": both given in that order; "JFK": either end
+        return len(airports) == 1 or (segment.origin, segment.destination) == tuple(airports[:2])
+    return False
+
+
+def resolve_segment(
+    *,
+    db: SessionFactory,
+    traveler_id: int | None,
+    reference: str = "",
+    now: datetime | None = None,
+) -> FlightSegment:
+    """The one upcoming flight ``reference`` points at, among the caller's own.
+
+    ``reference`` may be a flight number ("UA 1542", "1542"), a trip confirmation code, a route
+    ("SFO to JFK") or an airport, or empty for "my flight". Several matches raise
+    ``AmbiguousRequestError`` naming them, so the agent can ask which one.
+    """
+    moment = now or utc_now()
+    code = _norm(reference)
+    if len(code) == 6 and not code.isdigit():
+        # a confirmation code: refuse someone else's before searching our own
+        with transaction(db) as session:
+            require_traveler(session, traveler_id)
+            trip_row = repo.trip_by_code(session, code)
+            if trip_row is not None and trip_row.traveler_id != traveler_id:
+                raise_not_yours()
+    trips = list_upcoming_trips(db=db, traveler_id=traveler_id, today=moment.date())
+    candidates = [
+        seg
+        for trip in trips
+        for seg in trip.segments
+        if seg.status is SegmentStatus.CONFIRMED
+        and departure_utc(seg) > moment
+        and _matches(seg, trip, reference)
+    ]
+    if not candidates:
+        what = f" matching {reference!r}" if reference.strip() else ""
+        raise NotFoundError(
+            f"I could not find an upcoming flight{what} on your bookings; you can tell me the "
+            "flight number or the confirmation code."
+        )
+    if len(candidates) > 1:
+        options = "; ".join(s.label for s in candidates)
+        raise AmbiguousRequestError(
+            f"You have {len(candidates)} upcoming flights: {options}. Which one do you mean?"
+        )
+    return candidates[0]
+
+
+def resolve_hotel(
+    *, db: SessionFactory, traveler_id: int | None, reference: str = "", today: date | None = None
+) -> HotelStay:
+    """The one upcoming hotel stay ``reference`` (hotel code, trip code, hotel or city) names."""
+    trips = list_upcoming_trips(db=db, traveler_id=traveler_id, today=today)
+    ref = _norm(reference)
+    candidates = [
+        stay
+        for trip in trips
+        for stay in trip.hotels
+        if stay.status is BookingStatus.CONFIRMED
+        and (
+            not ref
+            or ref in (_norm(stay.confirmation_code), _norm(trip.confirmation_code))
+            or ref in _norm(stay.hotel_name)
+            or ref == _norm(stay.city)
+        )
+    ]
+    if not candidates:
+        raise NotFoundError(
+            "I could not find an upcoming hotel stay like that on your bookings; you can give "
+            "me the hotel's confirmation code or the city."
+        )
+    if len(candidates) > 1:
+        names = "; ".join(
+            f"{s.hotel_name} in {s.city} from {s.check_in:%B %-d}" for s in candidates
+        )
+        raise AmbiguousRequestError(f"You have several hotel stays: {names}. Which one?")
+    return candidates[0]

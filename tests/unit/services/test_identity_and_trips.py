@@ -1,0 +1,104 @@
+"""Identifying callers and reading their trips."""
+
+from __future__ import annotations
+
+import pytest
+
+from navan_voice.db.engine import SessionFactory
+from navan_voice.db.seed import DEMO_CONFIRMATION, DEMO_LAST_NAME, DEMO_PHONE
+from navan_voice.domain.errors import (
+    AmbiguousRequestError,
+    CallerNotIdentifiedError,
+    InvalidRequestError,
+    NotAuthorizedError,
+    NotFoundError,
+)
+from navan_voice.services import identity, trips
+
+pytestmark = pytest.mark.unit
+
+
+def _alex(db: SessionFactory) -> int:
+    found = identity.identify_by_phone(db=db, phone=DEMO_PHONE)
+    assert found is not None
+    return found.id
+
+
+@pytest.mark.parametrize("raw", [DEMO_PHONE, "sip:+14155550123@pstn.example", "(415) 555-0123"])
+def test_identify_by_phone_in_any_form(db: SessionFactory, raw: str) -> None:
+    found = identity.identify_by_phone(db=db, phone=raw)
+    assert found is not None
+    assert (found.first_name, found.last_name, found.company_name) == (
+        "Alex",
+        "Rivera",
+        "Acme Robotics",
+    )
+
+
+def test_unknown_phone_is_none(db: SessionFactory) -> None:
+    assert identity.identify_by_phone(db=db, phone="+19999999999") is None
+    assert identity.identify_by_phone(db=db, phone="anonymous") is None
+
+
+def test_identify_by_code_and_last_name(db: SessionFactory) -> None:
+    found = identity.identify_by_confirmation(
+        db=db, confirmation_code="nvn-7q2", last_name=DEMO_LAST_NAME.upper()
+    )
+    assert found.id == _alex(db)
+
+
+@pytest.mark.parametrize(("code", "name"), [("NVZZZZ", "Rivera"), (DEMO_CONFIRMATION, "Shah")])
+def test_wrong_code_or_name_is_refused_alike(db: SessionFactory, code: str, name: str) -> None:
+    with pytest.raises(CallerNotIdentifiedError, match="could not find a booking"):
+        identity.identify_by_confirmation(db=db, confirmation_code=code, last_name=name)
+
+
+def test_malformed_code_is_invalid(db: SessionFactory) -> None:
+    with pytest.raises(InvalidRequestError, match="six letters"):
+        identity.identify_by_confirmation(db=db, confirmation_code="12", last_name="Rivera")
+
+
+def test_upcoming_trips_exclude_the_past(db: SessionFactory) -> None:
+    upcoming = trips.list_upcoming_trips(db=db, traveler_id=_alex(db))
+    codes = [t.confirmation_code for t in upcoming]
+    assert codes == [DEMO_CONFIRMATION, "NVK4M8"]
+    assert len(upcoming[0].segments) == 2 and len(upcoming[0].hotels) == 1
+
+
+def test_unidentified_caller_cannot_list(db: SessionFactory) -> None:
+    with pytest.raises(CallerNotIdentifiedError):
+        trips.list_upcoming_trips(db=db, traveler_id=None)
+
+
+def test_my_flight_is_ambiguous_with_three(db: SessionFactory) -> None:
+    with pytest.raises(AmbiguousRequestError, match="3 upcoming flights") as err:
+        trips.resolve_segment(db=db, traveler_id=_alex(db), reference="")
+    assert "UA 1542" in str(err.value) and "WN 2210" in str(err.value)
+
+
+@pytest.mark.parametrize("reference", ["UA 1542", "ua1542", "SFO to JFK"])
+def test_resolve_one_flight(db: SessionFactory, reference: str) -> None:
+    seg = trips.resolve_segment(db=db, traveler_id=_alex(db), reference=reference)
+    assert (seg.flight_number, seg.origin, seg.destination) == ("UA 1542", "SFO", "JFK")
+
+
+def test_trip_code_with_two_flights_is_ambiguous(db: SessionFactory) -> None:
+    with pytest.raises(AmbiguousRequestError):
+        trips.resolve_segment(db=db, traveler_id=_alex(db), reference=DEMO_CONFIRMATION)
+
+
+def test_another_travelers_trip_is_refused(db: SessionFactory) -> None:
+    with pytest.raises(NotAuthorizedError, match="not under your name"):
+        trips.get_trip(db=db, traveler_id=_alex(db), confirmation_code="NVB2R7")
+    with pytest.raises(NotAuthorizedError):
+        trips.resolve_segment(db=db, traveler_id=_alex(db), reference="NVB2R7")
+
+
+def test_unknown_trip_code(db: SessionFactory) -> None:
+    with pytest.raises(NotFoundError):
+        trips.get_trip(db=db, traveler_id=_alex(db), confirmation_code="NVXXXX")
+
+
+def test_resolve_hotel_by_city(db: SessionFactory) -> None:
+    stay = trips.resolve_hotel(db=db, traveler_id=_alex(db), reference="new york")
+    assert stay.hotel_name == "Hotel Marlowe Midtown" and stay.nights == 3
