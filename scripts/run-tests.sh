@@ -8,10 +8,11 @@ mkdir -p artifacts
 echo "== lint (ruff, mypy)"
 .venv/bin/ruff check src tests || exit 1
 .venv/bin/mypy || exit 1
-PG_PID=""
+PG_STARTED=""
 if [ -x scripts/postgres.sh ] && [ -z "${NAVAN_TEST_POSTGRES_URL:-}" ]; then
-  if out="$(scripts/postgres.sh start artifacts/postgres 2>artifacts/postgres-start.log)"; then
+  if out="$(scripts/postgres.sh 2>artifacts/postgres-start.log)"; then
     export NAVAN_TEST_POSTGRES_URL="$out"
+    PG_STARTED=1
     echo "== PostgreSQL for tests at $NAVAN_TEST_POSTGRES_URL"
   else
     echo "== PostgreSQL could not start (see artifacts/postgres-start.log); its tests will skip"
@@ -20,7 +21,7 @@ fi
 echo "== pytest"
 .venv/bin/pytest "$@"
 rc=$?
-if [ -n "${NAVAN_TEST_POSTGRES_URL:-}" ] && [ -x scripts/postgres.sh ]; then
-  scripts/postgres.sh stop artifacts/postgres >/dev/null 2>&1 || true
+if [ -n "$PG_STARTED" ]; then
+  scripts/postgres.sh stop "$NAVAN_TEST_POSTGRES_URL" >/dev/null 2>&1 || true
 fi
 exit $rc
