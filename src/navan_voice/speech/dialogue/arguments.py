@@ -29,13 +29,14 @@ def _kind(name: str, prop: dict[str, Any]) -> str:
     if typ == "boolean":
         return "bool"
     checks: list[tuple[str, tuple[str, ...]]] = [
+        ("time", ("time", "hour")),
         ("phone", ("phone", "caller_id", "msisdn")),
         ("code", ("confirmation", "record_locator", "locator", "pnr", "booking_code", "code")),
         ("last_name", ("last_name", "surname", "family_name", "lastname")),
         ("first_name", ("first_name", "given_name", "firstname")),
-        ("flight_number", ("flight_number", "flight_no", "flight")),
+        ("flight_number", ("flight_number", "flight_no")),
+        ("reference", ("flight", "reference", "segment", "which", "booking", "trip")),
         ("date", ("date", "day", "when")),
-        ("time", ("time", "departure_time", "hour")),
         ("airport", ("airport", "origin", "destination", "from_", "to_")),
         ("city", ("city", "location")),
         ("option", ("option", "choice", "index", "alternative", "selection")),
@@ -82,6 +83,8 @@ def extract(kind: str, prop: dict[str, Any], text: str, today: dt.date) -> Any:
             value = " ".join(p for p in (first, last) if p)
     elif kind == "flight_number":
         value = next(iter(slots.flight_numbers(text)), None)
+    elif kind == "reference":
+        value = flight_reference(text)
     elif kind == "date":
         found = slots.dates(text, today)
         value = found[0].isoformat() if found else None
@@ -99,6 +102,17 @@ def extract(kind: str, prop: dict[str, Any], text: str, today: dt.date) -> Any:
     if value is not None and typ == "string" and not isinstance(value, str):
         value = str(value)
     return value
+
+
+def flight_reference(text: str) -> str | None:
+    """What a caller calls a flight: "UA 1542", a booking code, "SFO to JFK", "JFK"."""
+    for found in (slots.flight_numbers(text), slots.confirmation_codes(text)):
+        if found:
+            return found[0]
+    airports = slots.airport_codes(text)
+    if len(airports) >= 2:
+        return f"{airports[0]} to {airports[1]}"
+    return airports[0] if airports else None
 
 
 def fill_arguments(
@@ -121,12 +135,31 @@ def fill_arguments(
                 value = extract(kind, prop, text, today)
                 if value is not None:
                     break
+        if value is None and kind in ("last_name", "name"):
+            value = _bare_name(conv)
         if value is None:
             value = next((p[name] for p in previous if p.get(name) is not None), None)
         if value is not None:
             args[name] = value
     missing = [r for r in spec.required if r not in args]
     return args, missing
+
+
+def picks_option(spec: ToolSpec) -> bool:
+    """Whether a required argument of the tool is a choice from a list read out before."""
+    return any(_kind(r, spec.properties.get(r, {})) == "option" for r in spec.required)
+
+
+def _bare_name(conv: Conversation) -> str | None:
+    """A name said on its own ("Rivera") right after the agent asked for a name."""
+    asked = conv.assistant_before_last_user().lower()
+    users = conv.user_turns
+    if "name" not in asked or not users:
+        return None
+    toks = re.findall(r"[A-Za-z'\-]+", users[-1])
+    if 1 <= len(toks) <= 2 and len(toks) == len(users[-1].split()):
+        return toks[-1].capitalize()
+    return None
 
 
 def evidence(spec: ToolSpec, text: str, today: dt.date) -> float:
@@ -152,6 +185,7 @@ def describe_param(spec: ToolSpec, name: str) -> str:
         "first_name": "your first name",
         "name": "your full name",
         "flight_number": "the flight number",
+        "reference": "the flight number or the route",
         "date": "the date",
         "time": "the time you prefer",
         "option": "which option you'd like",

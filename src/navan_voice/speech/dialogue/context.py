@@ -83,6 +83,16 @@ class Conversation:
                 return self.items[idx + 1 :]
         return list(self.items)
 
+    def assistant_before_last_user(self) -> str:
+        """The agent's last spoken words before the caller's latest turn ("" if none)."""
+        items = self.items[:-1] if self.last is not None and self.last.kind == "user" else []
+        for item in reversed(items):
+            if item.kind == "assistant":
+                return item.text
+            if item.kind == "user":
+                return ""
+        return ""
+
     def tool_events(self) -> list[ToolEvent]:
         return [i.tool for i in self.items if i.kind == "tool" and i.tool is not None]
 

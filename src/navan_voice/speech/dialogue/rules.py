@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import replies, slots
-from .arguments import describe_param, evidence, fill_arguments
+from .arguments import describe_param, evidence, fill_arguments, picks_option
 from .context import Conversation, ToolEvent, ToolSpec
-from .intents import find_tool, score_tools
+from .intents import confirm_tool, score_tools
 
 logger = logging.getLogger(__name__)
 
-MIN_TOOL_SCORE = 2.5  # below this the words are not evidence enough for any tool
+MIN_TOOL_SCORE = 2.0  # below this the words are not evidence enough for any tool
 _SMALL_TALK_BYE = re.compile(r"\b(bye|goodbye|that'?s all|that is all|hang up|nothing else)\b")
 _SMALL_TALK_THANKS = re.compile(r"^\s*(thanks|thank you|cheers|great,? thanks)\b")
 _SMALL_TALK_HELLO = re.compile(r"^\s*(hi|hello|hey|good (morning|afternoon|evening))\W*$")
@@ -96,7 +96,8 @@ class RulesEngine:
         prev_assistant = self._previous_assistant(conv)
         if prev_assistant and _CONFIRM_QUESTION.search(prev_assistant):
             if slots.is_yes(low):
-                confirm = find_tool(specs, "confirm")
+                events = conv.tool_events()
+                confirm = confirm_tool(specs, events[-1].name if events else None)
                 if confirm is not None:
                     args, _ = fill_arguments(confirm, conv, self._today())
                     return Decision(tool=confirm.name, arguments=args, reason="confirmed")
@@ -119,21 +120,12 @@ class RulesEngine:
 
     @staticmethod
     def _previous_assistant(conv: Conversation) -> str:
-        """The agent's last spoken words before the caller's latest turn."""
-        items = (
-            conv.items[:-1] if conv.last is not None and conv.last.kind == "user" else conv.items
-        )
-        for item in reversed(items):
-            if item.kind == "assistant":
-                return item.text
-            if item.kind == "user":
-                return ""
-        return ""
+        return conv.assistant_before_last_user()
 
     @staticmethod
     def _has_content(low: str) -> bool:
         """A "no" that carries a new request ("no, I want to cancel instead")."""
-        return len(slots.words(low)) > 4
+        return len(slots.words(low)) > 7
 
     def _tool_for(
         self, conv: Conversation, specs: list[ToolSpec], text: str, *, ask_missing: bool
@@ -145,20 +137,33 @@ class RulesEngine:
         scored = score_tools(text, specs)
         # the caller may be answering our question: add the words of their earlier turns
         earlier = [t for t in conv.user_turns[:-1]][-2:]
-        if earlier and ask_missing and self._previous_assistant(conv).endswith("?"):
+        asked = self._previous_assistant(conv)
+        if earlier and ask_missing and asked.endswith("?"):
             context_scores = {s.spec.name: s.score for s in score_tools(" ".join(earlier), specs)}
+            # after our own question for a tool's arguments, the earlier request counts fully
+            weight = 1.0 if asked.startswith(replies.ASK_PREFIX) else 0.5
             scored = sorted(
                 (
-                    type(s)(s.spec, s.score + 0.5 * context_scores.get(s.spec.name, 0.0))
+                    type(s)(s.spec, s.score + weight * context_scores.get(s.spec.name, 0.0))
                     for s in scored
                 ),
                 key=lambda s: s.score,
                 reverse=True,
             )
-        # words that fill a tool's parameters are evidence for that tool
+        # words that fill a tool's parameters are evidence for that tool; a tool that picks
+        # from a list ("option 2") is no candidate before any tool has listed options
         today = self._today()
+        listed = any("option" in (e.output or "").lower() for e in conv.tool_events())
         scored = sorted(
-            (type(s)(s.spec, s.score + 2.0 * evidence(s.spec, text, today)) for s in scored),
+            (
+                type(s)(
+                    s.spec,
+                    s.score
+                    + 2.0 * evidence(s.spec, text, today)
+                    - (0.0 if listed or not picks_option(s.spec) else 4.0),
+                )
+                for s in scored
+            ),
             key=lambda s: s.score,
             reverse=True,
         )
