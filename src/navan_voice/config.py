@@ -102,9 +102,10 @@ class Settings(BaseSettings):
     prometheus_port: int = Field(0, ge=0, le=65535)  # 0: no metrics endpoint
     worker_http_port: int = Field(0, ge=0, le=65535)  # worker health endpoint; 0: any free port
     worker_idle_processes: int = Field(1, ge=0, le=32)  # prewarmed job processes per worker
-    # share of CPU above which the worker stops taking calls; high by default because a
-    # 2-core dev machine is often busy and would otherwise refuse every dispatch
-    worker_load_threshold: float = Field(0.95, gt=0.0, le=1.0)
+    # calls one worker takes at once; its load reported to the server is calls / this, so the
+    # server's load-weighted dispatch spreads calls and a full worker refuses more
+    worker_max_calls: int = Field(4, ge=1, le=1000)
+    worker_load_threshold: float = Field(0.95, gt=0.0, lt=1.0)
     log_level: str = "INFO"
 
     # --- providers -------------------------------------------------------------------------

@@ -112,6 +112,7 @@ def build_server(settings: Settings) -> AgentServer:
         api_secret=settings.livekit_api_secret.get_secret_value(),
         setup_fnc=prewarm,
         num_idle_processes=settings.worker_idle_processes,
+        load_fnc=lambda srv: len(srv.active_jobs) / settings.worker_max_calls,
         load_threshold=settings.worker_load_threshold,
         port=settings.worker_http_port,
         prometheus_port=settings.prometheus_port or None,
