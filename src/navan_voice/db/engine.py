@@ -40,8 +40,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalize_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         connect_args = {"check_same_thread": False, "timeout": 15}
         engine = create_engine(url, connect_args=connect_args, **kwargs)
 
@@ -111,7 +109,9 @@ def upgrade_database(url: str, revision: str = "head") -> None:
     """Bring the schema at ``url`` up to ``revision`` (default: the newest) with Alembic."""
     from alembic import command
 
-    make_engine(url).dispose()  # creates the SQLite file's folder when needed
+    parsed = make_url(normalize_url(url))
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(_alembic_config(url), revision)
     logger.info(
         "database at %s upgraded to %s",

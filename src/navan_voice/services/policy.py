@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from navan_voice.db import repositories as repo
 from navan_voice.db.engine import SessionFactory, transaction
 from navan_voice.domain.errors import InvalidRequestError, NotFoundError
@@ -98,3 +100,22 @@ def answer_policy_question(
             "need a manager's approval."
         )
     return f"{policy.company_name} policy: " + " ".join(parts)
+
+
+_TOPIC_WORDS = {
+    "cabin": ("cabin", "business", "first", "economy", "premium", "class", "upgrade", "seat"),
+    "hotel": ("hotel", "night", "nightly", "room", "stay", "lodging"),
+    "advance_booking": ("advance", "ahead", "in advance", "how early", "last minute", "notice"),
+    "approval": ("approval", "approve", "manager", "threshold", "sign off"),
+}
+
+
+def topic_for_question(question: str) -> str:
+    """The policy topic a question in the caller's words is about ("all" when unclear)."""
+    low = question.lower()
+    scores = {
+        topic: sum(1 for w in words if re.search(rf"\b{re.escape(w)}\b", low))
+        for topic, words in _TOPIC_WORDS.items()
+    }
+    best = max(scores, key=lambda k: scores[k])
+    return best if scores[best] else "all"
