@@ -94,6 +94,21 @@ class Settings(BaseSettings):
     livekit_server_version: str = "v1.13.5"
     agent_name: str = "navan-voice"
 
+    # --- telephony: livekit-sip, Redis, the Twilio Elastic SIP trunk ---------------------------
+    livekit_sip_version: str = "v1.8.0"
+    redis_address: str = ""  # host:port shared by livekit-server and livekit-sip; empty: start one
+    sip_port: int = Field(5060, ge=1, le=65535)  # livekit-sip's SIP port (UDP and TCP)
+    sip_rtp_port_start: int = Field(10000, ge=1024, le=65535)
+    sip_rtp_port_end: int = Field(20000, ge=1024, le=65535)
+    twilio_numbers: CommaList = Field(default_factory=list)  # E.164 numbers the trunk answers
+    sip_allowed_addresses: CommaList = Field(default_factory=list)  # source IPs / CIDRs
+    sip_allowed_numbers: CommaList = Field(default_factory=list)  # caller numbers; empty: any
+    sip_termination_uri: str = ""  # Twilio termination SIP URI, e.g. navan.pstn.twilio.com
+    sip_username: str = ""  # Twilio credential list user for outbound calls
+    sip_password: SecretStr = SecretStr("")
+    sip_transfer_to: str = ""  # the human desk: tel:+1... or sip:desk@host
+    sip_silence_timeout_s: float = Field(20.0, gt=0, le=600)  # silence before the agent hangs up
+
     # --- local stack ---------------------------------------------------------------------
     cache_dir: Path = PROJECT_ROOT / ".cache"
     data_dir: Path = PROJECT_ROOT / "var"
@@ -149,6 +164,23 @@ class Settings(BaseSettings):
     @classmethod
     def _check_tts(cls, value: list[str]) -> list[str]:
         return _check_chain("NAVAN_TTS", value, TTS_PROVIDERS)
+
+    @field_validator(
+        "twilio_numbers", "sip_allowed_addresses", "sip_allowed_numbers", mode="before"
+    )
+    @classmethod
+    def _sip_lists(cls, value: Any) -> Any:
+        return _split_chain(value)
+
+    @field_validator("twilio_numbers", "sip_allowed_numbers")
+    @classmethod
+    def _check_e164(cls, value: list[str]) -> list[str]:
+        for number in value:
+            if not (number.startswith("+") and number[1:].isdigit() and 8 <= len(number) <= 16):
+                raise ValueError(
+                    f"{number!r} is not an E.164 phone number; write it as +15551234567"
+                )
+        return value
 
     @field_validator("livekit_url")
     @classmethod
