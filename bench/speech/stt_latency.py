@@ -1,0 +1,126 @@
+"""End of speech -> final transcript: streaming WhisperSTT vs livekit's StreamAdapter.
+
+Caller audio comes from voices the agent never uses (flite, festival, espeak-ng), at 16 kHz and
+8 kHz, pushed in 20 ms frames at real-time pace followed by 1.5 s of silence -- what a session
+does. "end of speech" is the moment the last voiced sample was pushed.
+
+    .venv/bin/python -m bench.speech.stt_latency [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+from livekit.agents import stt
+
+from navan_voice.speech.audio import array_to_frame, resample, to_mono
+from navan_voice.speech.vad import load_vad
+from navan_voice.speech.whisper_engine import WhisperEngine
+from navan_voice.speech.whisper_stt import WhisperSTT
+
+PHRASES = [
+    "I need to change my flight to Boston next Tuesday.",
+    "Can you cancel my hotel reservation in Chicago, please?",
+    "My confirmation number is A B C one two three and I would like a window seat.",
+]
+FRAME_S = 0.02
+
+
+def make_caller_audio(text: str, voice: str, rate: int, out: Path) -> np.ndarray:
+    """Synthesize ``text`` with a Debian voice and return mono float32 at ``rate``."""
+    wav = out / f"{voice}-{abs(hash(text))}.wav"
+    if voice == "flite":
+        subprocess.run(["flite", "-t", text, "-o", str(wav)], check=True)
+    elif voice == "espeak":
+        subprocess.run(["espeak-ng", "-w", str(wav), text], check=True)
+    else:
+        subprocess.run(
+            ["text2wave", "-eval", "(voice_cmu_us_slt_arctic_hts)", "-o", str(wav)],
+            input=text.encode(),
+            check=True,
+        )
+    data, sr = sf.read(str(wav), dtype="float32", always_2d=True)
+    return resample(to_mono(data), int(sr), rate)
+
+
+async def run_once(model: stt.STT[Any], audio: np.ndarray, rate: int) -> dict[str, float]:
+    """Push ``audio`` at real-time pace; return seconds from end of speech to each event."""
+    voiced = np.nonzero(np.abs(audio) > 0.02)[0]
+    speech_end = (int(voiced[-1]) + 1) if voiced.size else audio.size
+    padded = np.concatenate([audio, np.zeros(int(1.5 * rate), dtype=np.float32)])
+    stream = model.stream()
+    step = int(FRAME_S * rate)
+    marks: dict[str, float] = {}
+    t_end = 0.0
+
+    async def push() -> None:
+        nonlocal t_end
+        start = time.perf_counter()
+        for i, pos in enumerate(range(0, padded.size, step)):
+            stream.push_frame(array_to_frame(padded[pos : pos + step], rate))
+            if pos <= speech_end < pos + step:
+                t_end = time.perf_counter()
+            await asyncio.sleep(max(0.0, start + (i + 1) * FRAME_S - time.perf_counter()))
+        stream.end_input()
+
+    pusher = asyncio.create_task(push())
+    text = ""
+    async for ev in stream:
+        now = time.perf_counter()
+        if ev.type == stt.SpeechEventType.INTERIM_TRANSCRIPT and "first_interim" not in marks:
+            marks["first_interim"] = now
+        if ev.type == stt.SpeechEventType.FINAL_TRANSCRIPT and "final" not in marks:
+            marks["final"] = now
+            text = ev.alternatives[0].text
+    await pusher
+    await stream.aclose()
+    out = {k: v - t_end for k, v in marks.items()}
+    logging.info("%s", text)
+    return out
+
+
+async def main(repeat: int) -> None:
+    engine = WhisperEngine.load(cpu_threads=2)
+    vad = load_vad()
+    models: dict[str, stt.STT[Any]] = {
+        "streaming WhisperSTT": WhisperSTT(engine, vad=vad),
+        "StreamAdapter(WhisperSTT)": stt.StreamAdapter(stt=WhisperSTT(engine), vad=vad),
+    }
+    results: dict[str, list[float]] = {name: [] for name in models}
+    with tempfile.TemporaryDirectory() as tmp:
+        clips = [
+            (voice, rate, make_caller_audio(text, voice, rate, Path(tmp)))
+            for text in PHRASES
+            for voice in ("flite", "festival", "espeak")
+            for rate in (16000, 8000)
+        ]
+        for _ in range(repeat):
+            for voice, rate, audio in clips:
+                for name, model in models.items():
+                    marks = await run_once(model, audio, rate)
+                    if "final" in marks:
+                        results[name].append(marks["final"])
+                    print(f"{name:28s} {voice:8s} {rate:5d} Hz  {audio.size / rate:4.1f} s  "
+                          + "  ".join(f"{k}={v:+.2f}s" for k, v in marks.items()))
+    print("\nend of speech -> final transcript (s)")
+    for name, values in results.items():
+        values.sort()
+        p95 = values[min(len(values) - 1, int(0.95 * len(values)))]
+        print(f"{name:28s} n={len(values):2d} p50={statistics.median(values):.2f} p95={p95:.2f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args()
+    asyncio.run(main(args.repeat))

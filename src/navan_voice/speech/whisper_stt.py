@@ -1,0 +1,350 @@
+"""livekit ``stt.STT`` over the local Whisper engine, with a streaming mode.
+
+Streaming (when a VAD is given): the stream runs its own VAD over the incoming audio. While the
+caller speaks it transcribes the growing segment on a worker thread every ``interim_interval_s``
+of new audio and emits INTERIM_TRANSCRIPT. As soon as the caller goes quiet it starts a pass over
+everything said so far; when that pass is done and the silence has lasted ``final_silence_s``,
+the FINAL_TRANSCRIPT goes out at once -- usually before the session's own VAD has even declared
+the end of speech. A flush (the session's end of turn), the VAD's END_OF_SPEECH or the end of
+input finalise whatever is left. Only one pass runs at a time per stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from livekit.agents import (
+    DEFAULT_API_CONNECT_OPTIONS,
+    APIConnectOptions,
+    APIError,
+    APITimeoutError,
+    stt,
+    utils,
+    vad,
+)
+from livekit.agents.language import LanguageCode
+from livekit.agents.types import NOT_GIVEN, NotGivenOr
+
+from navan_voice.speech.audio import WHISPER_RATE, FloatArray, frame_to_array, frames_to_16k
+from navan_voice.speech.whisper_engine import Transcription, WhisperEngine
+
+logger = logging.getLogger(__name__)
+
+VOICED_PROB = 0.5  # silero's default activation threshold
+CANDIDATE_SILENCE_S = 0.1  # quiet this long: start the pass that will likely be the final one
+PROMPT_WINDOW_S = 2.0  # a segment that follows the previous one this closely gets its text
+
+
+class WhisperSTT(stt.STT[Any]):
+    """Whisper tiny.en on the CPU; streaming when constructed with a VAD."""
+
+    def __init__(
+        self,
+        engine: WhisperEngine,
+        *,
+        vad: vad.VAD | None = None,
+        interim_interval_s: float = 0.8,
+        final_silence_s: float = 0.3,
+        max_segment_s: float = 25.0,
+    ) -> None:
+        streaming = vad is not None
+        super().__init__(
+            capabilities=stt.STTCapabilities(
+                streaming=streaming,
+                interim_results=streaming,
+                manual_flush=streaming,
+                offline_recognize=True,
+            )
+        )
+        self._engine = engine
+        self._vad = vad
+        self.interim_interval_s = interim_interval_s
+        self.final_silence_s = final_silence_s
+        self.max_segment_s = max_segment_s
+
+    @property
+    def model(self) -> str:
+        return "whisper-tiny.en"
+
+    @property
+    def provider(self) -> str:
+        return "faster-whisper"
+
+    async def transcribe_audio(
+        self, audio: FloatArray, *, prompt: str = "", timeout: float
+    ) -> Transcription:
+        """Run the engine on a worker thread; errors become livekit API errors."""
+        try:
+            return await asyncio.wait_for(
+                asyncio.to_thread(self._engine.transcribe, audio, prompt=prompt), timeout
+            )
+        except TimeoutError as e:
+            raise APITimeoutError(
+                f"local whisper took longer than {timeout:.1f} s", retryable=False
+            ) from e
+        except Exception as e:
+            raise APIError(f"local whisper failed: {e}", retryable=False) from e
+
+    async def _recognize_impl(
+        self,
+        buffer: utils.AudioBuffer,
+        *,
+        language: NotGivenOr[str] = NOT_GIVEN,
+        conn_options: APIConnectOptions,
+    ) -> stt.SpeechEvent:
+        frames = buffer if isinstance(buffer, list) else [buffer]
+        audio = frames_to_16k(frames)
+        result = await self.transcribe_audio(audio, timeout=conn_options.timeout)
+        return stt.SpeechEvent(
+            type=stt.SpeechEventType.FINAL_TRANSCRIPT,
+            request_id=utils.shortuuid(),
+            alternatives=[_speech_data(result, 0.0, result.audio_s)],
+        )
+
+    def stream(
+        self,
+        *,
+        language: NotGivenOr[str] = NOT_GIVEN,
+        conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS,
+    ) -> WhisperStream:
+        if self._vad is None:
+            raise NotImplementedError(
+                "WhisperSTT streams only with a VAD; build it with vad=... or wrap it in "
+                "stt.StreamAdapter"
+            )
+        return WhisperStream(self, vad=self._vad, conn_options=conn_options)
+
+
+def _speech_data(result: Transcription, start: float, end: float) -> stt.SpeechData:
+    return stt.SpeechData(
+        language=LanguageCode("en"),
+        text=result.text,
+        start_time=start,
+        end_time=end,
+        confidence=min(1.0, max(0.0, math.exp(result.avg_logprob))),
+    )
+
+
+@dataclass
+class _Segment:
+    """Audio of one stretch of speech and what has been transcribed of it."""
+
+    start_sample: int
+    chunks: list[FloatArray] = field(default_factory=list)
+    samples: int = 0
+    voiced_end: int = 0  # samples up to the end of the last voiced VAD window
+    silence_s: float = 0.0  # length of the current quiet run
+    last_pass_at: int = 0
+    best_covered: int = 0  # samples covered by ``best``
+    best: Transcription | None = None
+    task: asyncio.Task[None] | None = None
+    done: bool = False
+
+    def append(self, audio: FloatArray, *, voiced: bool) -> None:
+        self.chunks.append(audio)
+        self.samples += audio.size
+        if voiced:
+            self.voiced_end = self.samples
+            self.silence_s = 0.0
+        else:
+            self.silence_s += audio.size / WHISPER_RATE
+
+    def audio(self) -> FloatArray:
+        if not self.chunks:
+            return np.zeros(0, dtype=np.float32)
+        joined = np.concatenate(self.chunks)
+        self.chunks = [joined]
+        return joined
+
+
+class WhisperStream(stt.RecognizeStream):
+    """One caller's audio; see the module docstring for when events are emitted."""
+
+    def __init__(self, owner: WhisperSTT, *, vad: vad.VAD, conn_options: APIConnectOptions) -> None:
+        super().__init__(stt=owner, conn_options=conn_options, sample_rate=WHISPER_RATE)
+        self._owner = owner
+        self._vad = vad
+        self._seg: _Segment | None = None
+        self._vad_speaking = False
+        self._clock = 0  # samples the VAD has seen so far
+        self._flush_requested = False
+        self._last_final_text = ""
+        self._last_final_at = 0.0
+        self._lock = asyncio.Lock()  # serialises finalisation
+
+    async def _run(self) -> None:
+        vad_stream = self._vad.stream()
+
+        async def forward_input() -> None:
+            async for item in self._input_ch:
+                if isinstance(item, self._FlushSentinel):
+                    self._flush_requested = True
+                    # the VAD lags a little behind the input: let it catch up, then finalise
+                    asyncio.get_running_loop().call_later(0.1, self._flush_if_pending)
+                    continue
+                vad_stream.push_frame(item)
+            vad_stream.end_input()
+
+        async def consume_vad() -> None:
+            async for ev in vad_stream:
+                await self._on_vad_event(ev)
+            if self._seg is not None:  # input ended mid-speech
+                await self._finalize(self._seg)
+                self._seg = None
+
+        tasks = [
+            asyncio.create_task(forward_input(), name="whisper.forward_input"),
+            asyncio.create_task(consume_vad(), name="whisper.consume_vad"),
+        ]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            await utils.aio.cancel_and_wait(*tasks)
+            if self._seg is not None and self._seg.task is not None:
+                await utils.aio.cancel_and_wait(self._seg.task)
+            await vad_stream.aclose()
+
+    def _flush_if_pending(self) -> None:
+        if self._flush_requested and not self._event_ch.closed:
+            task = asyncio.ensure_future(self._on_flush())
+            task.add_done_callback(_log_failure)
+
+    async def _on_flush(self) -> None:
+        if not self._flush_requested:
+            return
+        self._flush_requested = False
+        seg = self._seg
+        if seg is not None:
+            self._seg = _Segment(start_sample=self._clock) if self._vad_speaking else None
+            await self._finalize(seg)
+
+    async def _on_vad_event(self, ev: vad.VADEvent) -> None:
+        if ev.type == vad.VADEventType.START_OF_SPEECH:
+            self._vad_speaking = True
+            audio = frames_to_16k(ev.frames)
+            self._seg = _Segment(start_sample=max(0, self._clock - audio.size))
+            self._seg.append(audio, voiced=True)
+            self._send(stt.SpeechEvent(type=stt.SpeechEventType.START_OF_SPEECH))
+        elif ev.type == vad.VADEventType.INFERENCE_DONE:
+            if not ev.frames:
+                return
+            window = np.concatenate([frame_to_array(f) for f in ev.frames])
+            self._clock += window.size
+            seg = self._seg
+            if seg is not None:
+                seg.append(window, voiced=ev.probability >= VOICED_PROB)
+                await self._advance(seg)
+            if self._flush_requested:
+                await self._on_flush()
+        elif ev.type == vad.VADEventType.END_OF_SPEECH:
+            self._vad_speaking = False
+            seg, self._seg = self._seg, None
+            if seg is not None:
+                await self._finalize(seg)
+            self._send(stt.SpeechEvent(type=stt.SpeechEventType.END_OF_SPEECH))
+
+    async def _advance(self, seg: _Segment) -> None:
+        """Decide, after each VAD window, whether to start a pass or emit the final early."""
+        if seg.samples / WHISPER_RATE >= self._owner.max_segment_s:
+            # Whisper's window is 30 s: close this segment and keep listening in a new one
+            self._seg = _Segment(start_sample=self._clock)
+            await self._finalize(seg)
+            return
+        if seg.voiced_end == 0:
+            return
+        covered = seg.best is not None and seg.best_covered >= seg.voiced_end
+        if covered and seg.silence_s >= self._owner.final_silence_s:
+            # the caller paused and the text of everything said is ready: emit it now
+            self._seg = _Segment(start_sample=self._clock) if self._vad_speaking else None
+            await self._finalize(seg)
+            return
+        if seg.task is not None:
+            return
+        new_audio_s = (seg.samples - seg.last_pass_at) / WHISPER_RATE
+        if (seg.silence_s >= CANDIDATE_SILENCE_S and not covered) or (
+            new_audio_s >= self._owner.interim_interval_s
+        ):
+            self._start_pass(seg)
+
+    def _start_pass(self, seg: _Segment) -> None:
+        audio = seg.audio()
+        covered = seg.samples
+        seg.last_pass_at = covered
+        prompt = self._prompt()
+
+        async def run_pass() -> None:
+            try:
+                result = await self._owner.transcribe_audio(
+                    audio, prompt=prompt, timeout=self._conn_options.timeout
+                )
+            except APIError:
+                logger.warning("interim whisper pass failed", exc_info=True)
+                return
+            finally:
+                seg.task = None
+            if seg.done:
+                return
+            if covered >= seg.best_covered:
+                seg.best, seg.best_covered = result, covered
+            if result.text:
+                self._send(self._event(stt.SpeechEventType.INTERIM_TRANSCRIPT, seg, result))
+
+        seg.task = asyncio.create_task(run_pass(), name="whisper.pass")
+
+    async def _finalize(self, seg: _Segment) -> None:
+        """Emit the FINAL_TRANSCRIPT of ``seg`` (once), transcribing only if nothing covers it."""
+        async with self._lock:
+            if seg.done:
+                return
+            if seg.task is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.shield(seg.task)
+            seg.done = True
+            if seg.voiced_end == 0:
+                return
+            result = seg.best
+            if result is None or seg.best_covered < seg.voiced_end:
+                started = time.perf_counter()
+                result = await self._owner.transcribe_audio(
+                    seg.audio()[: seg.voiced_end + WHISPER_RATE // 5],
+                    prompt=self._prompt(),
+                    timeout=self._conn_options.timeout,
+                )
+                logger.debug("whisper final pass %.3f s", time.perf_counter() - started)
+            self._send(
+                stt.SpeechEvent(
+                    type=stt.SpeechEventType.RECOGNITION_USAGE,
+                    recognition_usage=stt.RecognitionUsage(seg.samples / WHISPER_RATE),
+                )
+            )
+            if result.text:
+                self._last_final_text, self._last_final_at = result.text, time.monotonic()
+                self._send(self._event(stt.SpeechEventType.FINAL_TRANSCRIPT, seg, result))
+
+    def _prompt(self) -> str:
+        if time.monotonic() - self._last_final_at <= PROMPT_WINDOW_S:
+            return self._last_final_text
+        return ""
+
+    def _event(
+        self, kind: stt.SpeechEventType, seg: _Segment, result: Transcription
+    ) -> stt.SpeechEvent:
+        start = self.start_time_offset + seg.start_sample / WHISPER_RATE
+        end = start + seg.voiced_end / WHISPER_RATE
+        return stt.SpeechEvent(type=kind, alternatives=[_speech_data(result, start, end)])
+
+    def _send(self, ev: stt.SpeechEvent) -> None:
+        if not self._event_ch.closed:
+            self._event_ch.send_nowait(ev)
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        logger.warning("whisper flush failed: %s", exc)
