@@ -1,0 +1,73 @@
+"""The second step of every change: the caller said yes (``confirm_change``) or no."""
+
+from __future__ import annotations
+
+import logging
+
+from livekit.agents import RunContext, function_tool
+from livekit.agents.llm import ToolError
+
+from navan_voice.domain.models import (
+    CancelQuote,
+    ChangeOutcome,
+    ChangeQuote,
+    HotelChangeQuote,
+    format_money,
+)
+from navan_voice.services import flights, hotels
+from navan_voice.tools import speech
+from navan_voice.tools._call import call_service, require_identified
+from navan_voice.tools.state import CallState
+
+logger = logging.getLogger(__name__)
+
+
+@function_tool
+async def confirm_change(context: RunContext[CallState]) -> str:
+    """Make the change just read back, after the caller clearly said yes to it."""
+    state = context.userdata
+    traveler_id = require_identified(state)
+    pending = state.pending
+    if pending is None:
+        raise ToolError(
+            "There is no change waiting for confirmation; tell me what you would like to change."
+        )
+    state.pending = None  # one answer per read-back, whatever happens next
+    quote = pending.quote
+    common = {"db": state.db, "traveler_id": traveler_id, "call_id": state.call_id}
+    if isinstance(quote, ChangeQuote):
+        result = await call_service(flights.change_flight, quote=quote, **common)
+        state.options = []
+        if result.outcome is ChangeOutcome.SENT_FOR_APPROVAL:
+            state.note(f"Flight change sent for approval: {quote.new_flight}.")
+            return (
+                "I've sent the change to your manager for approval; your current flight stays "
+                "booked until it is approved, and you'll get an email either way."
+            )
+        state.note(f"Flight changed to {speech.segment(result.segment)}.")
+        return (
+            f"Done. You're now on {speech.segment(result.segment)}. "
+            f"{format_money(quote.total_due_cents)} was charged. The new itinerary is on its "
+            "way by email."
+        )
+    if isinstance(quote, CancelQuote):
+        done = await call_service(flights.cancel_segment, quote=quote, **common)
+        state.note(f"Cancelled {done.flight} ({done.refund_kind.value}).")
+        return f"Done. {done.flight} is cancelled. You'll get a confirmation email."
+    if isinstance(quote, HotelChangeQuote):
+        await call_service(hotels.change_hotel_dates, quote=quote, **common)
+        state.note(f"Hotel dates changed: {quote.hotel_name}.")
+        return (
+            f"Done. {quote.hotel_name} is now booked from {quote.new_check_in:%B %-d} to "
+            f"{quote.new_check_out:%B %-d}."
+        )
+    raise ToolError("I could not tell what kind of change that was; let's start it again.")
+
+
+@function_tool
+async def discard_pending_change(context: RunContext[CallState]) -> str:
+    """Drop the change just read back, when the caller says no or changes their mind."""
+    state = context.userdata
+    had = state.pending is not None
+    state.pending = None
+    return "Okay, I haven't changed anything." if had else "There was nothing pending."

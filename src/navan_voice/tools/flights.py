@@ -1,0 +1,118 @@
+"""Flight alternatives; proposing a change or a cancellation (then ``confirm_change``)."""
+
+from __future__ import annotations
+
+from livekit.agents import RunContext, function_tool
+from livekit.agents.llm import ToolError
+
+from navan_voice.domain.models import CabinClass
+from navan_voice.services import flights, trips
+from navan_voice.tools import speech
+from navan_voice.tools._call import call_service, caller_date, require_identified
+from navan_voice.tools.state import CallState, PendingChange
+
+
+def _cabin(text: str) -> CabinClass | None:
+    low = text.strip().lower().replace(" ", "_").replace("-", "_")
+    if not low:
+        return None
+    for cabin in CabinClass:
+        if low in (cabin.value, cabin.value.split("_")[0]) or low == f"{cabin.value}_class":
+            return cabin
+    raise ToolError(f"{text!r} is not a cabin; say economy, premium economy, business or first.")
+
+
+async def _segment_id(state: CallState, flight: str) -> int:
+    """The flight the caller means: named now, else the one we are talking about, else theirs."""
+    traveler_id = require_identified(state)
+    if not flight.strip() and state.current_segment_id is not None:
+        return state.current_segment_id
+    seg = await call_service(
+        trips.resolve_segment, db=state.db, traveler_id=traveler_id, reference=flight
+    )
+    if seg.id != state.current_segment_id:
+        state.options = []
+    state.current_segment_id = seg.id
+    state.current_trip_code = seg.confirmation_code
+    return seg.id
+
+
+@function_tool
+async def find_alternative_flights(
+    context: RunContext[CallState], flight: str = "", date: str = "", cabin: str = ""
+) -> str:
+    """Find other flights the caller could move a booked flight to, with their fares.
+
+    Args:
+        flight: which booked flight: flight number, trip confirmation code or route like
+            "SFO to JFK"; empty for the flight already being discussed
+        date: the new travel date, e.g. 2025-03-14 or "March 14"; empty for around the booked day
+        cabin: economy, premium economy, business or first; empty for the booked cabin
+    """
+    state = context.userdata
+    seg_id = await _segment_id(state, flight)
+    on_date = caller_date(date) if date.strip() else None
+    options = await call_service(
+        flights.find_alternatives,
+        db=state.db,
+        traveler_id=require_identified(state),
+        segment_id=seg_id,
+        on_date=on_date,
+        cabin=_cabin(cabin),
+    )
+    state.options = options
+    if not options:
+        return "I found no other flights with seats on that route and day; try another date."
+    spoken = " ".join(speech.option(i, o) for i, o in enumerate(options, start=1))
+    return f"I have {len(options)} options. {spoken} Which one would you like?"
+
+
+@function_tool
+async def propose_flight_change(
+    context: RunContext[CallState], option: int, cabin: str = ""
+) -> str:
+    """Price a change to one of the options just listed and read it back; changes nothing yet.
+
+    Args:
+        option: the number of the option the caller picked, as read out (1 for the first)
+        cabin: economy, premium economy, business or first; empty to keep the booked cabin
+    """
+    state = context.userdata
+    traveler_id = require_identified(state)
+    if not state.options or state.current_segment_id is None:
+        raise ToolError("I need to look up the alternative flights first.")
+    if not 1 <= option <= len(state.options):
+        raise ToolError(f"Please pick an option between 1 and {len(state.options)}.")
+    chosen = state.options[option - 1]
+    quote = await call_service(
+        flights.quote_flight_change,
+        db=state.db,
+        traveler_id=traveler_id,
+        segment_id=state.current_segment_id,
+        option_id=chosen.id,
+        cabin=_cabin(cabin),
+    )
+    read_back = speech.change_read_back(quote)
+    state.pending = PendingChange(quote, read_back)
+    return read_back
+
+
+@function_tool
+async def propose_flight_cancellation(context: RunContext[CallState], flight: str = "") -> str:
+    """Say what cancelling a booked flight gives back and ask to confirm; cancels nothing yet.
+
+    Args:
+        flight: which booked flight: flight number, trip confirmation code or route; empty for
+            the flight already being discussed
+    """
+    state = context.userdata
+    seg_id = await _segment_id(state, flight)
+    quote = await call_service(
+        flights.quote_cancellation,
+        db=state.db,
+        traveler_id=require_identified(state),
+        segment_id=seg_id,
+    )
+    read_back = speech.cancel_read_back(quote)
+    state.pending = PendingChange(quote, read_back)
+    return read_back

@@ -1,0 +1,59 @@
+"""Hotel date changes (confirmed by ``confirm_change``) and car rentals."""
+
+from __future__ import annotations
+
+from livekit.agents import RunContext, function_tool
+
+from navan_voice.domain.models import format_money
+from navan_voice.services import hotels, trips
+from navan_voice.tools import speech
+from navan_voice.tools._call import call_service, caller_date, require_identified
+from navan_voice.tools.state import CallState, PendingChange
+
+
+@function_tool
+async def propose_hotel_dates(
+    context: RunContext[CallState], check_in_date: str, check_out_date: str, hotel: str = ""
+) -> str:
+    """Price new dates for a hotel stay and read them back; changes nothing yet.
+
+    Args:
+        check_in_date: the new check-in date, e.g. 2025-03-14 or "March 14"
+        check_out_date: the new check-out date, e.g. 2025-03-17 or "March 17"
+        hotel: which stay: hotel confirmation code, hotel name or city; empty for the only one
+    """
+    state = context.userdata
+    traveler_id = require_identified(state)
+    check_in, check_out = caller_date(check_in_date), caller_date(check_out_date)
+    stay = await call_service(
+        trips.resolve_hotel, db=state.db, traveler_id=traveler_id, reference=hotel
+    )
+    state.current_hotel_id = stay.id
+    quote = await call_service(
+        hotels.quote_hotel_dates,
+        db=state.db,
+        traveler_id=traveler_id,
+        stay_id=stay.id,
+        check_in=check_in,
+        check_out=check_out,
+    )
+    read_back = speech.hotel_read_back(quote)
+    state.pending = PendingChange(quote, read_back)
+    return read_back
+
+
+@function_tool
+async def list_car_rentals(context: RunContext[CallState]) -> str:
+    """List the caller's upcoming car rentals."""
+    state = context.userdata
+    cars = await call_service(
+        hotels.list_car_rentals, db=state.db, traveler_id=require_identified(state)
+    )
+    if not cars:
+        return "You have no upcoming car rentals."
+    return " ".join(
+        f"{c.vendor} at {c.pickup_location}, pick-up {speech.when(c.pickup_at)}, return "
+        f"{speech.when(c.dropoff_at)}, {format_money(c.daily_rate_cents)} a day, "
+        f"confirmation {c.confirmation_code}."
+        for c in cars
+    )

@@ -1,0 +1,64 @@
+"""Identifying the caller."""
+
+from __future__ import annotations
+
+import logging
+
+from livekit.agents import RunContext, function_tool
+
+from navan_voice.domain.errors import DataUnavailableError
+from navan_voice.domain.models import Traveler
+from navan_voice.services import identity
+from navan_voice.tools._call import call_service
+from navan_voice.tools.state import CallState
+
+logger = logging.getLogger(__name__)
+
+
+def remember(state: CallState, traveler: Traveler, how: str) -> None:
+    state.traveler_id = traveler.id
+    state.traveler_name = traveler.full_name
+    state.company_name = traveler.company_name
+    state.tags["identified_by"] = how
+    state.note(f"Identified as {traveler.full_name} by {how}.")
+
+
+async def identify_from_phone(state: CallState) -> Traveler | None:
+    """Match the calling number to a traveler at the start of a call; None when unknown/down."""
+    if not state.caller_phone or state.identified:
+        return None
+    import asyncio
+
+    try:
+        found = await asyncio.to_thread(
+            identity.identify_by_phone, db=state.db, phone=state.caller_phone
+        )
+    except DataUnavailableError:
+        logger.warning("database down while identifying %s", state.call_id)
+        state.tags["database"] = "down"
+        return None
+    if found is not None:
+        remember(state, found, "phone number")
+    return found
+
+
+@function_tool
+async def identify_caller(
+    context: RunContext[CallState], confirmation_code: str, last_name: str
+) -> str:
+    """Identify the caller by a trip confirmation code and their last name.
+
+    Args:
+        confirmation_code: the six-character trip confirmation code, e.g. NVN7Q2
+        last_name: the caller's last name as on the booking
+    """
+    state = context.userdata
+    traveler = await call_service(
+        identity.identify_by_confirmation,
+        db=state.db,
+        confirmation_code=confirmation_code,
+        last_name=last_name,
+    )
+    remember(state, traveler, "confirmation code")
+    state.current_trip_code = confirmation_code.upper().replace(" ", "")
+    return f"Thanks, {traveler.first_name}, I found your profile. What can I help you with?"

@@ -1,0 +1,79 @@
+"""Short, speakable renderings of domain objects (what tools return to the model)."""
+
+from __future__ import annotations
+
+from navan_voice.domain.models import (
+    CancelQuote,
+    ChangeQuote,
+    FlightOption,
+    FlightSegment,
+    HotelChangeQuote,
+    RefundKind,
+    Trip,
+    format_money,
+)
+
+
+def when(dt_value: object) -> str:
+    from datetime import datetime
+
+    assert isinstance(dt_value, datetime)
+    return dt_value.strftime("%A %B %-d at %-I:%M %p")
+
+
+def segment(seg: FlightSegment) -> str:
+    return (
+        f"{seg.flight_number} from {seg.origin} to {seg.destination}, {when(seg.departure_local)}"
+        f" local time, {seg.cabin.value.replace('_', ' ')}"
+    )
+
+
+def trip(t: Trip) -> str:
+    parts = [f"trip {' '.join(t.confirmation_code)}, {t.name}, {t.start_date:%B %-d}"]
+    parts += [f"flight {segment(s)}" for s in t.segments if s.status.value == "confirmed"]
+    parts += [
+        f"hotel {h.hotel_name} in {h.city}, {h.check_in:%B %-d} to {h.check_out:%B %-d}"
+        for h in t.hotels
+    ]
+    parts += [f"{c.vendor} car from {c.pickup_location}" for c in t.cars]
+    return "; ".join(parts)
+
+
+def option(index: int, opt: FlightOption) -> str:
+    return (
+        f"Option {index}: {opt.flight_number} departing {when(opt.departure_local)}, "
+        f"fare {format_money(opt.fare_cents)}."
+    )
+
+
+def change_read_back(q: ChangeQuote) -> str:
+    money = (
+        f"The fare difference is {format_money(q.fare_difference_cents)} and the change fee "
+        f"{format_money(q.change_fee_cents)}, so {format_money(q.total_due_cents)} is charged"
+    )
+    if q.credit_cents:
+        money += f", and {format_money(q.credit_cents)} stays with you as a travel credit"
+    text = f"To confirm: I'll move you from {q.old_flight} to {q.new_flight}. {money}."
+    if q.needs_approval:
+        text += f" This needs your manager's approval because {q.approval_reason}, so I would "
+        text += "send it for approval rather than change it now."
+    return text + " Shall I go ahead?"
+
+
+def cancel_read_back(q: CancelQuote) -> str:
+    back = {
+        RefundKind.REFUND: f"{format_money(q.amount_cents)} is refunded to the card",
+        RefundKind.CREDIT: f"{format_money(q.amount_cents)} becomes a travel credit",
+        RefundKind.NONE: "nothing is refunded",
+    }[q.refund_kind]
+    return f"To confirm: I'll cancel {q.flight}. {back}, because {q.reason}. Shall I go ahead?"
+
+
+def hotel_read_back(q: HotelChangeQuote) -> str:
+    nights = (q.new_check_out - q.new_check_in).days
+    return (
+        f"To confirm: {q.hotel_name} moves from {q.old_check_in:%B %-d}–{q.old_check_out:%B %-d} "
+        f"to {q.new_check_in:%B %-d}–{q.new_check_out:%B %-d}, {nights} nights at "
+        f"{format_money(q.nightly_rate_cents)}, {format_money(q.total_cents)} in total. "
+        "Shall I go ahead?"
+    )

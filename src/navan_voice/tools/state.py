@@ -1,0 +1,89 @@
+"""Per-call state: one typed dataclass, shared by all agents of a call (``RunContext[CallState]``).
+
+A hand-off passes the same object on, so the caller never repeats who they are, which trip they
+mean or what was just read back to them. ``navan_voice.agents.state`` re-exports it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from navan_voice.db.engine import SessionFactory
+from navan_voice.domain.models import (
+    CancelQuote,
+    ChangeQuote,
+    Channel,
+    FlightOption,
+    HotelChangeQuote,
+)
+
+
+@dataclass(frozen=True)
+class TransferRequest:
+    """What the telephony layer needs for a cold transfer to a human."""
+
+    call_id: str
+    reason: str
+    summary: str
+    case_reference: str | None
+
+
+# A hook the worker injects on phone calls: performs the SIP transfer (REFER) to a human.
+TransferHook = Callable[[TransferRequest], Awaitable[None]]
+
+PendingQuote = ChangeQuote | CancelQuote | HotelChangeQuote
+
+
+@dataclass
+class PendingChange:
+    """A change read back to the caller, waiting for their "yes" (``confirm_change``)."""
+
+    quote: PendingQuote
+    read_back: str
+
+
+@dataclass
+class CallState:
+    call_id: str
+    db: SessionFactory
+    channel: Channel = Channel.PHONE
+    caller_phone: str | None = None
+    traveler_id: int | None = None
+    traveler_name: str | None = None
+    company_name: str | None = None
+    current_trip_code: str | None = None
+    current_segment_id: int | None = None
+    current_hotel_id: int | None = None
+    options: list[FlightOption] = field(default_factory=list)  # as read out, option 1 first
+    pending: PendingChange | None = None
+    agents_visited: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what happened, for a human's summary
+    tags: dict[str, str] = field(default_factory=dict)  # free labels for recordings/analytics
+    case_reference: str | None = None
+    transfer_to_human: TransferHook | None = None
+
+    @property
+    def identified(self) -> bool:
+        return self.traveler_id is not None
+
+    def note(self, text: str) -> None:
+        """Remember one thing that happened, for the summary a human colleague reads."""
+        self.notes.append(text)
+
+    def summary(self, reason: str = "") -> str:
+        """A summary for a support case: who, what they wanted, what was done."""
+        who = (
+            f"{self.traveler_name} ({self.company_name}, traveler {self.traveler_id})"
+            if self.identified
+            else f"unidentified caller{f' from {self.caller_phone}' if self.caller_phone else ''}"
+        )
+        lines = [f"Caller: {who}. Channel: {self.channel.value}. Call: {self.call_id}."]
+        if reason:
+            lines.append(f"Reason: {reason}")
+        if self.current_trip_code:
+            lines.append(f"Trip: {self.current_trip_code}.")
+        if self.pending:
+            lines.append(f"Not confirmed: {self.pending.read_back}")
+        lines.extend(self.notes[-8:])
+        return " ".join(lines)
