@@ -145,6 +145,16 @@ class Settings(BaseSettings):
     max_endpointing_delay_s: float = Field(3.0, ge=0.1, le=30.0)
     turn_detection: str = "vad"  # "vad" or "model" (livekit's local turn detector)
 
+    # --- recordings and telemetry (recording/, analytics/) -----------------------------------
+    recordings_backend: str = "local"  # "local" (a folder) or "s3" (S3-compatible storage)
+    recordings_dir: Path | None = None  # None: data_dir / "recordings"
+    s3_endpoint_url: str = ""  # empty: AWS; e.g. http://127.0.0.1:9000 for MinIO
+    s3_bucket: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key_id: SecretStr | None = None
+    s3_secret_access_key: SecretStr | None = None
+    otlp_endpoint: str = ""  # OTLP/HTTP traces endpoint, e.g. http://127.0.0.1:4318/v1/traces
+
     @field_validator("stt", "llm", "tts", mode="before")
     @classmethod
     def _chain(cls, value: Any) -> Any:
@@ -201,6 +211,13 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a log level; use one of {', '.join(allowed)}")
         return value.upper()
 
+    @field_validator("recordings_backend")
+    @classmethod
+    def _check_recordings_backend(cls, value: str) -> str:
+        if value not in ("local", "s3"):
+            raise ValueError(f"{value!r} is not a recordings backend; use 'local' or 's3'")
+        return value
+
     @field_validator("turn_detection")
     @classmethod
     def _check_turn(cls, value: str) -> str:
@@ -245,6 +262,10 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'navan.db'}"
+
+    @property
+    def effective_recordings_dir(self) -> Path:
+        return self.recordings_dir or self.data_dir / "recordings"
 
     @property
     def livekit_http_url(self) -> str:
