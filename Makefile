@@ -10,6 +10,7 @@ install:
 	@scripts/install-system-deps.sh
 	@scripts/bootstrap-python.sh
 	@scripts/install-livekit-server.sh >/dev/null
+	@scripts/build-web.sh
 	@scripts/install-livekit-sip.sh >/dev/null
 	@echo "install: done"
 

@@ -9,6 +9,7 @@ PKGS=(
   sip-tester                  # sipp: a real SIP caller / human desk in tests
   libopus-dev libopusfile-dev libsoxr-dev pkg-config   # cgo deps of livekit-sip
   tesseract-ocr               # OCR of shared screens when no vision model is configured
+  chromium                    # headless browser for the web e2e tests (driven by Playwright)
   postgresql                  # the services suite also runs against a real PostgreSQL
 )
 missing=()

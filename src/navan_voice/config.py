@@ -155,6 +155,15 @@ class Settings(BaseSettings):
     s3_secret_access_key: SecretStr | None = None
     otlp_endpoint: str = ""  # OTLP/HTTP traces endpoint, e.g. http://127.0.0.1:4318/v1/traces
 
+    # --- web app, dashboard, screen share, avatar ---------------------------------------------
+    # signs the web app's cookies; empty: a random key per process (sign-ins end at restart)
+    web_secret: SecretStr = SecretStr("")
+    web_token_ttl_s: int = Field(600, ge=30, le=86400)  # lifetime of a caller's LiveKit token
+    # the dashboard's password; empty: the dashboard refuses every sign-in (no anonymous access)
+    dashboard_password: SecretStr = SecretStr("")
+    vision_images: bool = False  # send screen frames as images (the LLM must accept images)
+    avatar: str = "local"  # "none", "local" (drawn in the worker), "tavus", "hedra", "bey"
+
     @field_validator("stt", "llm", "tts", mode="before")
     @classmethod
     def _chain(cls, value: Any) -> Any:
