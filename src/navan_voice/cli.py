@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -21,6 +20,7 @@ from rich.table import Table
 
 from navan_voice.config import Settings, load_settings
 from navan_voice.domain.errors import NavanError
+from navan_voice.telephony.cli import call_out, telephony_app
 
 app = typer.Typer(
     name="navan-voice",
@@ -30,6 +30,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Travel database: migrations and demo data.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(telephony_app, name="telephony")
+app.command("call-out")(call_out)
 
 console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -138,7 +140,7 @@ def worker() -> None:
     """Run the agent worker: registers with livekit-server and takes dispatched calls."""
     from navan_voice.worker import run_worker
 
-    settings = _settings()
+    settings = load_settings()  # livekit's runner sets up logging for the worker itself
     console.print(
         f"worker for agent [bold]{settings.agent_name}[/] → {settings.livekit_url} "
         f"(profile {settings.resolved_profile.value})"
@@ -227,4 +229,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

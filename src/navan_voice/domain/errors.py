@@ -79,3 +79,12 @@ class DataUnavailableError(NavanError):
 # --- recording / storage -----------------------------------------------------------------
 class StorageError(NavanError):
     """Recording storage failed (wrong credentials, bucket missing, disk full)."""
+
+
+# --- telephony ---------------------------------------------------------------------------
+class TelephonyError(NavanError):
+    """A SIP call, transfer or provisioning step failed."""
+
+
+class TransferFailedError(TelephonyError):
+    """A transfer to a human did not go through (no answer, busy, rejected); the caller stays."""
