@@ -25,8 +25,9 @@ def remember(state: CallState, traveler: Traveler, how: str) -> None:
 
 async def identify_from_phone(state: CallState) -> Traveler | None:
     """Match the calling number to a traveler at the start of a call; None when unknown/down."""
-    if not state.caller_phone or state.identified:
+    if not state.caller_phone or state.identified or "phone_lookup" in state.tags:
         return None
+    state.tags["phone_lookup"] = "done"  # once per call, whoever asks first
     import asyncio
 
     try:

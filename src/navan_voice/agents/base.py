@@ -1,0 +1,67 @@
+"""What every navan agent shares: prompts from Markdown, the call state, arrival bookkeeping."""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+from pathlib import Path
+from typing import Any, ClassVar
+
+from livekit.agents import Agent
+from livekit.agents.llm import ChatContext
+
+from navan_voice.tools.state import CallState
+
+logger = logging.getLogger(__name__)
+
+PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
+
+
+@cache
+def load_prompt(name: str) -> str:
+    """The Markdown prompt ``prompts/<name>.md``."""
+    return (PROMPTS_DIR / f"{name}.md").read_text(encoding="utf-8").strip()
+
+
+def instructions_for(prompt: str, state: CallState) -> str:
+    """Shared rules, then the agent's own prompt, then what is known about this call.
+
+    The per-call facts come last so that the long, stable prefix stays cacheable by the model.
+    """
+    facts = [f"Channel: {state.channel.value}."]
+    if state.identified:
+        facts.append(
+            f"The caller is identified: {state.traveler_name} of {state.company_name}. "
+            "Do not ask who they are again."
+        )
+    else:
+        facts.append("The caller is not identified yet.")
+    if state.current_trip_code:
+        facts.append(f"The trip being discussed: {state.current_trip_code}.")
+    return "\n\n".join(
+        [load_prompt("common"), load_prompt(prompt), "Call facts: " + " ".join(facts)]
+    )
+
+
+class NavanAgent(Agent):
+    """Base of the navan agents; subclasses name their prompt and list their tools."""
+
+    prompt: ClassVar[str]
+
+    def __init__(
+        self, state: CallState, *, tools: list[Any], chat_ctx: ChatContext | None = None
+    ) -> None:
+        super().__init__(
+            instructions=instructions_for(self.prompt, state), tools=tools, chat_ctx=chat_ctx
+        )
+        self.state = state
+
+    def _arrived(self) -> None:
+        self.state.agents_visited.append(type(self).__name__)
+        logger.info("call %s: %s takes over", self.state.call_id, type(self).__name__)
+
+    async def on_enter(self) -> None:
+        """A specialist picks up where the previous agent left off: it answers the request
+        that led to the hand-off, from the carried conversation, without asking again."""
+        self._arrived()
+        self.session.generate_reply()

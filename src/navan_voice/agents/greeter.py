@@ -1,0 +1,50 @@
+"""The greeter: identifies the caller (phone number first), then routes to a specialist."""
+
+from __future__ import annotations
+
+from livekit.agents.llm import ChatContext
+
+from navan_voice.agents.base import NavanAgent, instructions_for
+from navan_voice.agents.handoffs import (
+    transfer_to_expenses,
+    transfer_to_flights,
+    transfer_to_hotels,
+    transfer_to_human,
+)
+from navan_voice.tools.identity import identify_caller, identify_from_phone
+from navan_voice.tools.state import CallState
+from navan_voice.tools.trips import list_upcoming_trips
+
+
+class GreeterAgent(NavanAgent):
+    prompt = "greeter"
+
+    def __init__(self, state: CallState, *, chat_ctx: ChatContext | None = None) -> None:
+        super().__init__(
+            state,
+            tools=[
+                identify_caller,
+                list_upcoming_trips,
+                transfer_to_flights,
+                transfer_to_hotels,
+                transfer_to_expenses,
+                transfer_to_human,
+            ],
+            chat_ctx=chat_ctx,
+        )
+
+    async def on_enter(self) -> None:
+        self._arrived()
+        traveler = await identify_from_phone(self.state)
+        if traveler is not None:
+            await self.update_instructions(instructions_for(self.prompt, self.state))
+            greeting = (
+                f"Greet {traveler.first_name} by name as Navan travel support and ask how "
+                "you can help."
+            )
+        else:
+            greeting = (
+                "Greet the caller as Navan travel support, ask how you can help, and ask for "
+                "their trip confirmation code and last name."
+            )
+        self.session.generate_reply(instructions=greeting)

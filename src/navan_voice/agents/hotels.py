@@ -1,0 +1,32 @@
+"""The hotels and cars specialist."""
+
+from __future__ import annotations
+
+from livekit.agents.llm import ChatContext
+
+from navan_voice.agents.base import NavanAgent
+from navan_voice.agents.handoffs import transfer_to_expenses, transfer_to_flights, transfer_to_human
+from navan_voice.tools.changes import confirm_change, discard_pending_change
+from navan_voice.tools.hotels import list_car_rentals, propose_hotel_dates
+from navan_voice.tools.state import CallState
+from navan_voice.tools.trips import list_upcoming_trips
+
+
+class HotelsAgent(NavanAgent):
+    prompt = "hotels"
+
+    def __init__(self, state: CallState, *, chat_ctx: ChatContext | None = None) -> None:
+        super().__init__(
+            state,
+            tools=[
+                list_upcoming_trips,
+                list_car_rentals,
+                propose_hotel_dates,
+                confirm_change,
+                discard_pending_change,
+                transfer_to_flights,
+                transfer_to_expenses,
+                transfer_to_human,
+            ],
+            chat_ctx=chat_ctx,
+        )
