@@ -156,9 +156,9 @@ def _bare_name(conv: Conversation) -> str | None:
     users = conv.user_turns
     if "name" not in asked or not users:
         return None
-    toks = re.findall(r"[A-Za-z'\-]+", users[-1])
+    toks: list[str] = re.findall(r"[A-Za-z'\-]+", users[-1])
     if 1 <= len(toks) <= 2 and len(toks) == len(users[-1].split()):
-        return toks[-1].capitalize()
+        return str(toks[-1]).capitalize()
     return None
 
 

@@ -3,6 +3,7 @@ widened by a small travel-support synonym table, plus boosts for slots the tool 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -11,7 +12,8 @@ from .context import ToolSpec
 # concept -> words a caller uses for it; a tool "has" a concept when its name or description does
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "change": ("change", "move", "switch", "rebook", "reschedule", "earlier", "later",
-               "different", "modify", "push", "swap", "alternative", "alternatives", "options"),
+               "different", "modify", "push", "swap", "alternative", "alternatives", "options",
+               "missed", "connection", "delayed"),
     "cancel": ("cancel", "cancellation", "drop", "scrap", "refund", "don't need", "call off"),
     "confirm": ("confirm", "yes", "go ahead", "book it", "do it", "proceed"),
     "trip": ("trip", "trips", "itinerary", "booking", "bookings", "reservation", "upcoming",
@@ -25,14 +27,19 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                "limit", "cap", "maximum", "business class", "first class", "upgrade", "per diem",
                "premium economy", "economy", "cabin", "approval", "approve"),
     "human": ("human", "person", "agent", "representative", "operator", "someone", "somebody",
-              "real person", "supervisor", "manager", "escalate", "transfer me", "live"),
+              "real person", "supervisor", "escalate", "transfer me", "live", "speak with",
+              "speak to", "talk to", "talk with"),
     "identify": ("confirmation", "code", "phone", "my name", "last name", "verify", "identify"),
+    "upcoming": ("upcoming", "next", "coming up", "scheduled", "when am i", "my trips", "list",
+                 "itinerary"),
     "lookup": ("look up", "find", "check", "status", "what", "when", "details", "show"),
     "case": ("case", "ticket", "complaint", "support"),
 }  # fmt: skip
 
 # generic concepts count for less than specific ones ("cancel" beats "flight")
-WEIGHTS: dict[str, float] = {"trip": 0.5, "flight": 0.6, "lookup": 0.3, "identify": 0.8}
+WEIGHTS: dict[str, float] = {
+    "trip": 0.5, "flight": 0.6, "lookup": 0.3, "identify": 0.8, "human": 1.3,
+}  # fmt: skip
 
 # the caller's words that point to a hand-off tool's target ("transfer_to_flights")
 _STOP = {
@@ -52,15 +59,23 @@ def _tokens(text: str) -> set[str]:
     return {t for t in re.findall(r"[a-z]+", text.lower()) if t not in _STOP and len(t) > 1}
 
 
-def _concepts(text: str) -> set[str]:
+_CONCEPT_RES = {
+    # plurals and past forms count too ("rebooked", "trips")
+    concept: re.compile(
+        r"\b(" + "|".join(re.escape(w) for w in (concept, *words)) + r")(s|es|d|ed|ing)?\b"
+    )
+    for concept, words in SYNONYMS.items()
+}
+
+
+@functools.lru_cache(maxsize=4096)
+def _concepts_cached(text: str) -> frozenset[str]:
     low = " " + text.lower().replace("_", " ") + " "
-    found = set()
-    for concept, words in SYNONYMS.items():
-        if re.search(rf"\b{concept}\b", low) or any(
-            re.search(rf"\b{re.escape(w)}\b", low) for w in words
-        ):
-            found.add(concept)
-    return found
+    return frozenset(c for c, pattern in _CONCEPT_RES.items() if pattern.search(low))
+
+
+def _concepts(text: str) -> set[str]:
+    return set(_concepts_cached(text))
 
 
 def _tool_concepts(spec: ToolSpec) -> tuple[set[str], set[str]]:
@@ -80,7 +95,7 @@ def score_tools(text: str, specs: list[ToolSpec]) -> list[Scored]:
         score = 3.0 * sum(WEIGHTS.get(c, 1.0) for c in utter_concepts & name_c)
         score += 2.0 * sum(WEIGHTS.get(c, 1.0) for c in utter_concepts & desc_c)
         name_tokens = _tokens(spec.name)
-        score += 1.5 * len(utter_tokens & name_tokens)
+        score += 1.0 * len(utter_tokens & name_tokens)
         score += 0.3 * len(utter_tokens & (_tokens(spec.description) - name_tokens))
         if "confirm" in name_c and "confirm" not in utter_concepts:
             score -= 6.0  # confirming is a step of its own, reached by the caller's "yes"

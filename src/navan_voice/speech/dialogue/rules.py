@@ -175,6 +175,6 @@ class RulesEngine:
         if missing:
             if not ask_missing:
                 return None
-            asked = [describe_param(best.spec, m) for m in missing]
-            return Decision(text=replies.ask_for(asked), reason=f"ask for {missing}")
+            wanted = [describe_param(best.spec, m) for m in missing]
+            return Decision(text=replies.ask_for(wanted), reason=f"ask for {missing}")
         return Decision(tool=best.spec.name, arguments=args, reason=f"score {best.score:.1f}")

@@ -30,12 +30,12 @@ _SMALL_NUMBERS = {
 }  # fmt: skip
 
 _YES = re.compile(
-    r"^\s*(yes|yeah|yep|yup|sure|correct|right|ok(ay)?|please do|go ahead|do it|confirm(ed)?|"
+    r"^\s*((actually|well|um|uh|oh|hmm),?\s+)?(yes|yeah|yep|yup|sure|correct|right|ok(ay)?|please do|go ahead|do it|confirm(ed)?|"
     r"that'?s (right|correct|fine|good)|sounds good|absolutely|of course|affirmative|please)\b",
     re.IGNORECASE,
 )
 _NO = re.compile(
-    r"^\s*(no|nope|nah|don'?t|do not|cancel that|never ?mind|not (now|really|that)|"
+    r"^\s*((actually|well|um|uh|oh|hmm|sorry),?\s+)?(no|nope|nah|don'?t|do not|cancel that|never ?mind|not (now|really|that)|"
     r"wait|stop|hold on)\b",
     re.IGNORECASE,
 )
@@ -68,7 +68,8 @@ def is_no(text: str) -> bool:
 
 def is_garbled(text: str) -> bool:
     """True for an utterance with nothing usable: empty, noise marks, or no real word."""
-    toks = words(text)
+    # speech-to-text marks for what it could not transcribe: "[noise]", "(inaudible)", "<unk>"
+    toks = words(re.sub(r"\[[^\]]*\]|\([^)]*\)|<[^>]*>", " ", text))
     if not toks:
         return True
     if all(len(t) == 1 and t not in ("i", "a") and not t.isdigit() for t in toks):
