@@ -1,0 +1,110 @@
+"""Real telephony parts: Redis + livekit-server + livekit-sip on free loopback ports.
+
+``livekit_server`` is overridden here so the shared ``stack_settings`` / ``workers`` fixtures
+point at the server livekit-sip is attached to. If livekit-sip cannot be built, these tests
+fail loudly (SetupError from the install script), they never skip.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from livekit import api
+
+from navan_voice.config import Settings, load_settings
+from navan_voice.stack.livekit_server import LiveKitServer, ServerPorts
+from navan_voice.stack.processes import free_port, port_is_free
+from navan_voice.stack.sip import PhoneStack, SipPorts
+
+ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts"
+TWILIO_NUMBER = "+15550100"  # the number the test trunk answers (sipp dials it)
+CALLER_NUMBER = "+15551230001"  # the number sipp calls from
+
+
+def _free_udp_port() -> int:
+    for _ in range(50):
+        port = free_port()
+        if port_is_free(port, udp=True):
+            return port
+    raise RuntimeError("no free port for SIP")
+
+
+def _rtp_range(size: int = 200) -> tuple[int, int]:
+    for _ in range(50):
+        start = random.randrange(20000, 30000, 2)
+        if all(port_is_free(p, udp=True) for p in range(start, start + size, 17)):
+            return start, start + size
+    raise RuntimeError("no free RTP port range")
+
+
+@pytest.fixture(scope="session")
+def phone_stack(run_dir: Path) -> Iterator[PhoneStack]:
+    settings = load_settings(profile="local", redis_address="")
+    rtp_start, rtp_end = _rtp_range()
+    stack = PhoneStack(
+        settings,
+        server_ports=ServerPorts(http=free_port(), rtc_tcp=free_port(), rtc_udp=free_port()),
+        sip_ports=SipPorts(sip=_free_udp_port(), rtp_start=rtp_start, rtp_end=rtp_end),
+        run_dir=run_dir,
+    )
+    stack.start()
+    yield stack
+    stack.stop()
+    ARTIFACTS.mkdir(exist_ok=True)
+    for log in (stack.sip.log_path, run_dir / f"livekit-{stack.server.ports.http}.log"):
+        if log.exists():
+            shutil.copy(log, ARTIFACTS / f"telephony-{log.name}")
+
+
+@pytest.fixture(scope="session")
+def livekit_server(phone_stack: PhoneStack) -> LiveKitServer:
+    """The server livekit-sip talks to (overrides the plain one of tests/integration)."""
+    return phone_stack.server
+
+
+@pytest.fixture
+def sip_settings(stack_settings: Settings, phone_stack: PhoneStack) -> Settings:
+    """Settings for a trunk that answers TWILIO_NUMBER from 127.0.0.1 only."""
+    return stack_settings.model_copy(
+        update={
+            "twilio_numbers": [TWILIO_NUMBER],
+            "sip_allowed_addresses": ["127.0.0.1/32"],
+            "sip_allowed_numbers": [],
+            "sip_port": phone_stack.sip.ports.sip,
+        }
+    )
+
+
+@pytest.fixture
+async def lk(phone_stack: PhoneStack) -> AsyncIterator[api.LiveKitAPI]:
+    settings = load_settings()
+    client = api.LiveKitAPI(
+        url=phone_stack.server.url.replace("ws://", "http://"),
+        api_key=settings.livekit_api_key,
+        api_secret=settings.livekit_api_secret.get_secret_value(),
+    )
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def clean_sip(lk: api.LiveKitAPI) -> AsyncIterator[None]:
+    """Every test starts and ends with no trunks and no dispatch rules on the server."""
+    await _delete_all(lk)
+    yield
+    await _delete_all(lk)
+
+
+async def _delete_all(lk: api.LiveKitAPI) -> None:
+    for rule in (await lk.sip.list_dispatch_rule(api.ListSIPDispatchRuleRequest())).items:
+        await lk.sip.delete_dispatch_rule(
+            api.DeleteSIPDispatchRuleRequest(sip_dispatch_rule_id=rule.sip_dispatch_rule_id)
+        )
+    inbound = (await lk.sip.list_inbound_trunk(api.ListSIPInboundTrunkRequest())).items
+    outbound = (await lk.sip.list_outbound_trunk(api.ListSIPOutboundTrunkRequest())).items
+    for trunk in [*inbound, *outbound]:
+        await lk.sip.delete_trunk(api.DeleteSIPTrunkRequest(sip_trunk_id=trunk.sip_trunk_id))
