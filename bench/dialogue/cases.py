@@ -175,3 +175,31 @@ HELDOUT: list[Case] = [
     Case("h-human-2", "expenses", "can I speak with someone from the travel team",
          ("transfer_to_human",)),
 ]  # fmt: skip
+
+# A second blind set, written after HELDOUT had been used to fix bugs; run, never tuned on.
+BLIND: list[Case] = [
+    Case("b-identify", "greeter", "yeah hi, last name Gonzalez, confirmation N V D 5 H 6",
+         ("identify_by_confirmation",), {"confirmation_code": "NVD5H6", "last_name": "Gonzalez"}),
+    Case("b-identify-code-only", "greeter", "the code is NVE8J3", reply=r"last name"),
+    Case("b-route-flight", "greeter", "my flight got cancelled, what are my options",
+         ("transfer_to_flights",), history=IDENTIFIED),
+    Case("b-route-hotel", "greeter", "can I check out of my hotel a day early",
+         ("transfer_to_hotels",), history=IDENTIFIED),
+    Case("b-route-policy", "greeter", "what's our per diem for meals",
+         ("transfer_to_expenses",), history=IDENTIFIED),
+    Case("b-operator", "greeter", "operator", ("transfer_to_human",)),
+    Case("b-silence", "greeter", "   ", reply=r"didn't catch|say (it|that) again"),
+    Case("b-change", "flights", "I'd like to fly out on Wednesday instead",
+         ("find_alternative_flights",), {"date": "2026-05-06"}),
+    Case("b-change-iso", "flights", "move flight UA 1543 to 2026-05-18",
+         ("find_alternative_flights",), {"date": "2026-05-18", "flight": "UA1543"}),
+    Case("b-pick-third", "flights", "number two", ("quote_flight_change",), {"option": 2},
+         history=OPTIONS),
+    Case("b-confirm", "flights", "okay do it", ("confirm_flight_change",), history=QUOTED),
+    Case("b-cancel-decline", "flights", "no wait, don't cancel", reply=r"won't|not",
+         history=CANCEL_QUOTED),
+    Case("b-trips", "flights", "can you read me my itinerary", ("list_upcoming_trips",)),
+    Case("b-policy", "expenses", "is there a limit on rental cars", ("ask_travel_policy",)),
+    Case("b-expense", "expenses", "what happened to the receipt I submitted last week",
+         ("expense_status",)),
+]  # fmt: skip

@@ -21,7 +21,7 @@ from livekit.agents import NOT_GIVEN, llm
 
 from navan_voice.speech.dialogue import Decision, LocalDialogueLLM, RulesEngine
 
-from .cases import CASES, HELDOUT, TODAY, Case
+from .cases import BLIND, CASES, HELDOUT, TODAY, Case
 from .travel_tools import AGENTS
 
 logger = logging.getLogger("bench.dialogue")
@@ -142,7 +142,7 @@ async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     scores = [
         await score(name, opts.repeat, cases, label)
-        for cases, label in ((CASES, "tuned set"), (HELDOUT, "held-out"))
+        for cases, label in ((CASES, "tuned"), (HELDOUT, "held-out"), (BLIND, "blind"))
         for name in opts.engines.split(",")
     ]
     print(table(scores))

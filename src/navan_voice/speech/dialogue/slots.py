@@ -30,12 +30,14 @@ _SMALL_NUMBERS = {
 }  # fmt: skip
 
 _YES = re.compile(
-    r"^\s*((actually|well|um|uh|oh|hmm),?\s+)?(yes|yeah|yep|yup|sure|correct|right|ok(ay)?|please do|go ahead|do it|confirm(ed)?|"
+    r"^\s*((actually|well|um|uh|oh|hmm),?\s+)?"
+    r"(yes|yeah|yep|yup|sure|correct|right|ok(ay)?|please do|go ahead|do it|confirm(ed)?|"
     r"that'?s (right|correct|fine|good)|sounds good|absolutely|of course|affirmative|please)\b",
     re.IGNORECASE,
 )
 _NO = re.compile(
-    r"^\s*((actually|well|um|uh|oh|hmm|sorry),?\s+)?(no|nope|nah|don'?t|do not|cancel that|never ?mind|not (now|really|that)|"
+    r"^\s*((actually|well|um|uh|oh|hmm|sorry),?\s+)?"
+    r"(no|nope|nah|don'?t|do not|cancel that|never ?mind|not (now|really|that)|"
     r"wait|stop|hold on)\b",
     re.IGNORECASE,
 )
