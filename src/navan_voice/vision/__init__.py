@@ -1,0 +1,1 @@
+"""Screen share → context for the agent (OCR or the image itself), and the agent's avatar."""
