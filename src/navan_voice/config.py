@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -144,6 +144,8 @@ class Settings(BaseSettings):
     min_endpointing_delay_s: float = Field(0.4, ge=0.0, le=5.0)
     max_endpointing_delay_s: float = Field(3.0, ge=0.1, le=30.0)
     turn_detection: str = "vad"  # "vad" or "model" (livekit's local turn detector)
+    # offline dialogue engine behind the "local" LLM: rules | needle | hybrid (rules, then Needle)
+    local_llm_engine: Literal["rules", "needle", "hybrid"] = "rules"
 
     # --- recordings and telemetry (recording/, analytics/) -----------------------------------
     recordings_backend: str = "local"  # "local" (a folder) or "s3" (S3-compatible storage)

@@ -15,12 +15,12 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-ENGINES = ("rules", "needle", "hybrid", "qwen")
+ENGINES = ("rules", "needle", "hybrid")
 
 
 def build_local_llm(settings: Settings) -> LocalDialogueLLM:
     """The offline LLM named by ``settings.local_llm_engine`` (default ``rules``)."""
-    name = str(getattr(settings, "local_llm_engine", "rules") or "rules")
+    name = settings.local_llm_engine
     if name == "rules":
         return LocalDialogueLLM(RulesEngine())
     if name in ("needle", "hybrid"):
