@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import shutil
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -66,17 +67,24 @@ def livekit_server(phone_stack: PhoneStack) -> LiveKitServer:
     return phone_stack.server
 
 
-@pytest.fixture
-def sip_settings(stack_settings: Settings, phone_stack: PhoneStack) -> Settings:
-    """Settings for a trunk that answers TWILIO_NUMBER from 127.0.0.1 only."""
-    return stack_settings.model_copy(
+def trunk_settings(settings: Settings, phone_stack: PhoneStack) -> Settings:
+    """``settings`` plus a trunk that answers TWILIO_NUMBER from 127.0.0.1 only."""
+    return settings.model_copy(
         update={
+            "livekit_url": phone_stack.url,
             "twilio_numbers": [TWILIO_NUMBER],
             "sip_allowed_addresses": ["127.0.0.1/32"],
             "sip_allowed_numbers": [],
             "sip_port": phone_stack.sip.ports.sip,
         }
     )
+
+
+@pytest.fixture
+def sip_settings(phone_stack: PhoneStack) -> Settings:
+    """Trunk settings with an agent name of their own (no database, no worker needed)."""
+    base = load_settings(profile="local", agent_name=f"navan-sip-{uuid.uuid4().hex[:6]}")
+    return trunk_settings(base, phone_stack)
 
 
 @pytest.fixture

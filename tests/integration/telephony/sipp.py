@@ -1,0 +1,178 @@
+"""sipp as a real SIP caller, plus an RTP endpoint we control for the agent's audio.
+
+sipp sends the INVITE and streams the caller's µ-law file with its ``rtp_stream`` action; the SDP
+it offers names a UDP socket of ours as its media address, so every RTP packet livekit-sip sends
+back lands here, where it is decoded from G.711 µ-law to 16-bit PCM.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+INVITE_SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="navan caller">
+  <send retrans="500"><![CDATA[
+      INVITE sip:{to}@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:{to}@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: <sip:{caller}@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=caller 53655765 2353687637 IN IP4 127.0.0.1
+      s=-
+      c=IN IP4 127.0.0.1
+      t=0 0
+      m=audio {rtp_port} RTP/AVP 0 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-16
+      a=sendrecv
+  ]]></send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="183" optional="true"/>
+  {answer}
+</scenario>
+"""
+
+ANSWERED = """<recv response="200" rtd="true"/>
+  <send><![CDATA[
+      ACK sip:{to}@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:{to}@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Contact: <sip:{caller}@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Length: 0
+  ]]></send>
+  <pause milliseconds="{before_ms}"/>
+  <nop><action><exec rtp_stream="{audio},1,0"/></action></nop>
+  <pause milliseconds="{hold_ms}"/>
+  <send retrans="500"><![CDATA[
+      BYE sip:{to}@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:{to}@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 2 BYE
+      Contact: <sip:{caller}@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Length: 0
+  ]]></send>
+  <recv response="200" crlf="true"/>"""
+
+# livekit-sip drops an INVITE that no trunk allows ("flood" protection): 100 and 180 come back,
+# then no final answer. The scenario waits, then ends; the test reads sipp's message trace.
+UNANSWERED = """<recv response="200" timeout="{wait_ms}" ontimeout="end"/>
+  <label id="end"/>"""
+
+_BIAS = 0x84
+
+
+def ulaw_decode(data: bytes) -> np.ndarray:
+    """G.711 µ-law bytes → int16 samples."""
+    u = ~np.frombuffer(data, dtype=np.uint8)
+    sign = u & 0x80
+    exponent = (u >> 4) & 0x07
+    mantissa = u & 0x0F
+    magnitude = ((mantissa.astype(np.int32) << 3) + _BIAS) << exponent
+    pcm = np.where(sign != 0, _BIAS - magnitude, magnitude - _BIAS)
+    return pcm.astype(np.int16)
+
+
+def wav_to_ulaw(wav: Path, out: Path, pad_s: float = 0.5) -> Path:
+    """Any WAV → raw 8 kHz mono µ-law (what a phone line carries), with silence after it."""
+    subprocess.run(
+        ["sox", str(wav), "-r", "8000", "-c", "1", "-t", "raw", "-e", "u-law", "-b", "8",
+         str(out), "pad", "0", str(pad_s)],
+        check=True,
+    )  # fmt: skip
+    return out
+
+
+@dataclass
+class RtpSink:
+    """A UDP socket on loopback that collects the PCMU payload of every RTP packet."""
+
+    sock: socket.socket = field(init=False)
+    packets: int = 0
+    payload: bytearray = field(default_factory=bytearray)
+    dtmf_events: int = 0
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def __post_init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+
+    @property
+    def port(self) -> int:
+        return int(self.sock.getsockname()[1])
+
+    def start(self) -> RtpSink:
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data = self.sock.recv(2048)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            if len(data) < 12:
+                continue
+            self.packets += 1
+            pt = data[1] & 0x7F
+            cc = data[0] & 0x0F
+            body = data[12 + 4 * cc :]
+            if pt == 0:
+                self.payload += body
+            elif pt == 101:
+                self.dtmf_events += 1
+
+    def stop(self) -> np.ndarray:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+        self.sock.close()
+        return ulaw_decode(bytes(self.payload))
+
+
+def run_sipp(
+    scenario: str,
+    *,
+    sip_port: int,
+    work_dir: Path,
+    local_ip: str = "127.0.0.1",
+    timeout_s: float = 120.0,
+) -> subprocess.CompletedProcess[str]:
+    """Run one sipp call with ``scenario`` against livekit-sip on 127.0.0.1:sip_port."""
+    path = work_dir / "scenario.xml"
+    path.write_text(scenario)
+    from navan_voice.stack.processes import free_port
+
+    argv = ["sipp", f"127.0.0.1:{sip_port}", "-sf", str(path), "-m", "1", "-i", local_ip,
+            "-p", str(free_port()), "-mi", local_ip, "-mp", str(free_port()),
+            "-nostdin", "-trace_msg", "-trace_err", "-timeout", f"{int(timeout_s)}s",
+            "-timeout_error"]  # fmt: skip
+    return subprocess.run(
+        argv, cwd=work_dir, capture_output=True, text=True, timeout=timeout_s + 30
+    )
