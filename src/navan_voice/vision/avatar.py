@@ -117,9 +117,7 @@ class FaceVideoGenerator(VideoGenerator):
         target = 0 if audio is None else mouth_level(np.frombuffer(audio.data, dtype=np.int16))
         self._level = 0.5 * self._level + 0.5 * target  # smooth, so the mouth does not flicker
         size = self._options.video_width
-        return rtc.VideoFrame(
-            size, size, rtc.VideoBufferType.RGBA, self._faces[round(self._level)]
-        )
+        return rtc.VideoFrame(size, size, rtc.VideoBufferType.RGBA, self._faces[round(self._level)])
 
     async def _generate(
         self,

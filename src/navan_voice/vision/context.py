@@ -3,9 +3,11 @@
 Wiring (in worker.py, before ``session.start``)::
 
     visual = VisualContext(ctx.room, session, images=settings.vision_images)
-    visual.start()                      # watches the screen share, registers the page RPC
-    room_options = room_io.RoomOptions(..., text_input=visual.text_input_options())
     tools = [visual.look_at_screen_tool()]    # give it to the agents
+    room_options = room_io.RoomOptions(..., text_input=visual.text_input_options())
+    await session.start(...)
+    visual.start()   # after start: watches the screen share, registers the page RPC
+    ctx.add_shutdown_callback(visual.aclose)
 
 How context reaches the model: one *system* message (id ``navan-screen``) with the screen's
 text — or, with ``images=True``, one *user* message holding the frame as an image — is kept
@@ -136,7 +138,11 @@ class VisualContext:
         return llm.ChatMessage(id=SCREEN_ITEM_ID, role="system", content=[text])
 
     async def _replace_item(self, item_id: str, item: llm.ChatMessage | None) -> None:
-        agent = self._session.current_agent
+        try:
+            agent = self._session.current_agent
+        except RuntimeError:  # the session has not started yet: nothing to update
+            logger.debug("no agent yet; %s not added", item_id)
+            return
         ctx = agent.chat_ctx.copy()
         old = ctx.get_by_id(item_id)
         if old is None and item is None:
