@@ -14,6 +14,7 @@ from typing import Any
 from . import replies, slots
 from .arguments import describe_param, evidence, fill_arguments, picks_option
 from .context import Conversation, ToolEvent, ToolSpec
+from .instructions import render as render_instruction
 from .intents import confirm_tool, score_tools
 
 logger = logging.getLogger(__name__)
@@ -27,6 +28,9 @@ _CONFIRM_QUESTION = re.compile(
     r"go ahead|proceed|is that (right|correct|ok))[^?]*\?\s*$",
     re.IGNORECASE,
 )
+
+
+_DISCARD = re.compile(r"discard|decline|reject|abandon|drop_pending", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,12 @@ class RulesEngine:
                 decision = self._tool_for(conv, specs, pending, ask_missing=False)
                 if decision is not None:
                     return Decision(decision.text, decision.tool, decision.arguments, "hand-off")
+        if extra and not replies.quoted_line(extra):
+            said = render_instruction(extra)
+            if said:
+                if "?" not in said:
+                    said += " How can I help you today?" if said.startswith("Hi") else ""
+                return Decision(text=said, reason="instructed")
         text = replies.greeting(conv.instructions if not conv.user_turns else "", extra, specs)
         if conv.user_turns and text == replies.DEFAULT_GREETING:
             text = replies.WHAT_ELSE
@@ -102,6 +112,10 @@ class RulesEngine:
                     args, _ = fill_arguments(confirm, conv, self._today())
                     return Decision(tool=confirm.name, arguments=args, reason="confirmed")
             elif slots.is_no(low) and not self._has_content(low):
+                # an agent with a tool for dropping the read-back change gets it called
+                drop = next((t for t in specs if _DISCARD.search(t.name)), None)
+                if drop is not None and not drop.required:
+                    return Decision(tool=drop.name, reason="declined")
                 return Decision(text=replies.DECLINED, reason="declined")
         decision = self._tool_for(conv, specs, text, ask_missing=True)
         if decision is not None:

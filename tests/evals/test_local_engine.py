@@ -1,0 +1,92 @@
+"""Whole calls with the real travel agents and the offline dialogue engine (no model, no keys).
+
+Each eval plays a caller through livekit's AgentSession and checks what a good agent does:
+which tools it calls with which arguments, hand-offs, confirm-before-change, and that every
+turn ends with something spoken. The same calls run against a cloud model when its key is set.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+from livekit.agents import AgentSession, llm
+from livekit.agents.voice.run_result import RunResult
+
+from navan_voice.agents import build_first_agent, prepare_call
+from navan_voice.agents.flights import FlightsAgent
+from navan_voice.agents.state import CallState
+from navan_voice.db.engine import SessionFactory
+from navan_voice.db.seed import DEMO_PHONE
+from navan_voice.domain.models import Channel
+from navan_voice.speech.dialogue import LocalDialogueLLM, RulesEngine
+
+pytestmark = pytest.mark.evals
+
+
+def _openai() -> llm.LLM[None]:
+    if not os.environ.get("OPENAI_API_KEY"):
+        pytest.skip("OPENAI_API_KEY is not set: the cloud eval is skipped")
+    from livekit.plugins import openai
+
+    return openai.LLM(model=os.environ.get("NAVAN_LLM_MODEL") or "gpt-4o-mini")
+
+
+@pytest.fixture(params=["local", "openai"])
+def model(request: pytest.FixtureRequest) -> llm.LLM[None]:
+    if request.param == "openai":
+        return _openai()
+    return LocalDialogueLLM(RulesEngine(today=dt.date.today))
+
+
+@asynccontextmanager
+async def call(
+    model: llm.LLM[None], state: CallState
+) -> AsyncIterator[tuple[AgentSession[CallState], RunResult[None]]]:
+    await prepare_call(state)
+    async with AgentSession[CallState](llm=model, userdata=state) as session:
+        greeting = await session.start(build_first_agent(state), capture_run=True)
+        yield session, greeting
+
+
+def phone(db: SessionFactory) -> CallState:
+    return CallState(call_id="eval", db=db, channel=Channel.PHONE, caller_phone=DEMO_PHONE)
+
+
+def web(db: SessionFactory) -> CallState:
+    return CallState(call_id="eval", db=db, channel=Channel.WEB)
+
+
+def spoken(result: RunResult[None]) -> str:
+    """Everything the agent said in one run."""
+    return " ".join(
+        ev.item.text_content or ""
+        for ev in result.events
+        if ev.type == "message" and ev.item.role == "assistant"
+    )
+
+
+async def test_phone_caller_changes_a_flight_with_confirmation(
+    model: llm.LLM[None], db: SessionFactory
+) -> None:
+    state = phone(db)
+    async with call(model, state) as (session, greeting):
+        assert "Navan" in spoken(greeting)
+        result = await session.run(user_input="I need to move my flight UA 1542 to a later day")
+        result.expect.contains_function_call(name="transfer_to_flights")
+        result.expect.contains_agent_handoff(new_agent_type=FlightsAgent)
+        result.expect.contains_function_call(name="find_alternative_flights")
+        assert "option" in spoken(result).lower()
+
+        result = await session.run(user_input="The first one please")
+        result.expect.contains_function_call(name="propose_flight_change", arguments={"option": 1})
+        assert state.pending is not None  # read back, nothing changed yet
+        assert "?" in spoken(result)
+
+        result = await session.run(user_input="Yes, go ahead")
+        result.expect.contains_function_call(name="confirm_change")
+        assert state.pending is None
+        assert spoken(result)
