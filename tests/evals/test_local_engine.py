@@ -17,6 +17,8 @@ from livekit.agents import AgentSession, llm
 from livekit.agents.voice.run_result import RunResult
 
 from navan_voice.agents import build_first_agent, prepare_call
+from navan_voice.agents.escalation import EscalationAgent
+from navan_voice.agents.expenses import ExpensesAgent
 from navan_voice.agents.flights import FlightsAgent
 from navan_voice.agents.state import CallState
 from navan_voice.db.engine import SessionFactory
@@ -90,3 +92,67 @@ async def test_phone_caller_changes_a_flight_with_confirmation(
         result.expect.contains_function_call(name="confirm_change")
         assert state.pending is None
         assert spoken(result)
+
+
+async def test_web_caller_identifies_then_cancels_after_yes(
+    model: llm.LLM[None], db: SessionFactory
+) -> None:
+    state = web(db)
+    async with call(model, state) as (session, greeting):
+        assert "confirmation code" in spoken(greeting).lower()
+        result = await session.run(
+            user_input="Sure, my confirmation code is NVN7Q2 and my last name is Rivera"
+        )
+        result.expect.contains_function_call(
+            name="identify_caller", arguments={"confirmation_code": "NVN7Q2", "last_name": "Rivera"}
+        )
+        assert state.identified
+
+        result = await session.run(user_input="I want to cancel my flight WN 2210")
+        result.expect.contains_agent_handoff(new_agent_type=FlightsAgent)
+        result.expect.contains_function_call(name="propose_flight_cancellation")
+        assert state.pending is not None and "?" in spoken(result)
+
+        result = await session.run(user_input="no, leave it")
+        result.expect.contains_function_call(name="discard_pending_change")
+        assert state.pending is None
+
+
+async def test_unknown_code_is_refused_not_invented(
+    model: llm.LLM[None], db: SessionFactory
+) -> None:
+    async with call(model, web(db)) as (session, _):
+        result = await session.run(user_input="my code is ZZZ999 and my last name is Nobody")
+        call_ev = result.expect.next_event().is_function_call(name="identify_caller")
+        assert call_ev.event().item.name == "identify_caller"
+        out = result.expect.next_event().is_function_call_output().event().item
+        assert out.is_error
+        # the agent says what the service said, nothing more
+        assert spoken(result).strip() == out.output.strip()
+
+
+async def test_policy_question_goes_to_the_policy_specialist(
+    model: llm.LLM[None], db: SessionFactory
+) -> None:
+    async with call(model, phone(db)) as (session, _):
+        result = await session.run(user_input="Am I allowed to fly business class to London?")
+        result.expect.contains_agent_handoff(new_agent_type=ExpensesAgent)
+        result.expect.contains_function_call(name="ask_travel_policy")
+        assert spoken(result)
+
+
+async def test_caller_asks_for_a_person(model: llm.LLM[None], db: SessionFactory) -> None:
+    async with call(model, web(db)) as (session, _):
+        result = await session.run(user_input="I just want to talk to a real person")
+        result.expect.contains_function_call(name="transfer_to_human")
+        result.expect.contains_agent_handoff(new_agent_type=EscalationAgent)
+        assert "colleague" in spoken(result).lower() or "case" in spoken(result).lower()
+
+
+async def test_garbled_input_is_answered(model: llm.LLM[None], db: SessionFactory) -> None:
+    async with call(model, phone(db)) as (session, _):
+        result = await session.run(user_input="[noise] uh")
+        text = spoken(result)
+        assert text  # never a dead line
+        if isinstance(model, LocalDialogueLLM):
+            assert "didn't catch" in text
