@@ -110,8 +110,10 @@ async def main(repeat: int) -> None:
                     marks = await run_once(model, audio, rate)
                     if "final" in marks:
                         results[name].append(marks["final"])
-                    print(f"{name:28s} {voice:8s} {rate:5d} Hz  {audio.size / rate:4.1f} s  "
-                          + "  ".join(f"{k}={v:+.2f}s" for k, v in marks.items()))
+                    print(
+                        f"{name:28s} {voice:8s} {rate:5d} Hz  {audio.size / rate:4.1f} s  "
+                        + "  ".join(f"{k}={v:+.2f}s" for k, v in marks.items())
+                    )
     print("\nend of speech -> final transcript (s)")
     for name, values in results.items():
         values.sort()

@@ -80,14 +80,19 @@ class WhisperSTT(stt.STT[Any]):
     async def transcribe_audio(
         self, audio: FloatArray, *, prompt: str = "", timeout: float
     ) -> Transcription:
-        """Run the engine on a worker thread; errors become livekit API errors."""
+        """Run the engine on a worker thread; errors become livekit API errors.
+
+        The deadline is ``timeout`` plus the audio's own length: a long utterance on a busy
+        2-core machine is slow, not hung.
+        """
+        deadline = timeout + audio.size / WHISPER_RATE
         try:
             return await asyncio.wait_for(
-                asyncio.to_thread(self._engine.transcribe, audio, prompt=prompt), timeout
+                asyncio.to_thread(self._engine.transcribe, audio, prompt=prompt), deadline
             )
         except TimeoutError as e:
             raise APITimeoutError(
-                f"local whisper took longer than {timeout:.1f} s", retryable=False
+                f"local whisper took longer than {deadline:.1f} s", retryable=False
             ) from e
         except Exception as e:
             raise APIError(f"local whisper failed: {e}", retryable=False) from e
@@ -175,6 +180,8 @@ class WhisperStream(stt.RecognizeStream):
         self._vad_speaking = False
         self._clock = 0  # samples the VAD has seen so far
         self._flush_requested = False
+        self._pushed = 0  # samples handed to the VAD
+        self._flush_at = 0
         self._last_final_text = ""
         self._last_final_at = 0.0
         self._lock = asyncio.Lock()  # serialises finalisation
@@ -185,10 +192,11 @@ class WhisperStream(stt.RecognizeStream):
         async def forward_input() -> None:
             async for item in self._input_ch:
                 if isinstance(item, self._FlushSentinel):
+                    # the VAD lags behind the input: finalise once it has seen this much audio
+                    self._flush_at = self._pushed
                     self._flush_requested = True
-                    # the VAD lags a little behind the input: let it catch up, then finalise
-                    asyncio.get_running_loop().call_later(0.1, self._flush_if_pending)
                     continue
+                self._pushed += item.samples_per_channel
                 vad_stream.push_frame(item)
             vad_stream.end_input()
 
@@ -210,11 +218,6 @@ class WhisperStream(stt.RecognizeStream):
             if self._seg is not None and self._seg.task is not None:
                 await utils.aio.cancel_and_wait(self._seg.task)
             await vad_stream.aclose()
-
-    def _flush_if_pending(self) -> None:
-        if self._flush_requested and not self._event_ch.closed:
-            task = asyncio.ensure_future(self._on_flush())
-            task.add_done_callback(_log_failure)
 
     async def _on_flush(self) -> None:
         if not self._flush_requested:
@@ -241,7 +244,8 @@ class WhisperStream(stt.RecognizeStream):
             if seg is not None:
                 seg.append(window, voiced=ev.probability >= VOICED_PROB)
                 await self._advance(seg)
-            if self._flush_requested:
+            # one VAD window (32 ms) may stay buffered inside the VAD until more audio comes
+            if self._flush_requested and self._clock + 512 >= self._flush_at:
                 await self._on_flush()
         elif ev.type == vad.VADEventType.END_OF_SPEECH:
             self._vad_speaking = False
@@ -343,8 +347,3 @@ class WhisperStream(stt.RecognizeStream):
     def _send(self, ev: stt.SpeechEvent) -> None:
         if not self._event_ch.closed:
             self._event_ch.send_nowait(ev)
-
-
-def _log_failure(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and (exc := task.exception()) is not None:
-        logger.warning("whisper flush failed: %s", exc)

@@ -1,0 +1,150 @@
+"""Provider construction from settings: local, every cloud profile, fallback chains."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from livekit.agents import llm, stt, tts
+
+from navan_voice.config import Settings
+from navan_voice.domain.errors import ConfigError, SetupError
+from navan_voice.speech import factory
+from navan_voice.speech.models import ModelBundle
+from navan_voice.speech.piper_tts import PiperTTS
+from navan_voice.speech.whisper_stt import WhisperSTT
+
+pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("no_provider_keys")]
+
+
+def settings(**values: Any) -> Settings:
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+class _Stub:
+    """Stands in for a loaded model: the factory only passes it on."""
+
+    class config:  # mimics PiperVoice.config
+        sample_rate = 22050
+
+
+@pytest.fixture
+def bundle(vad: Any) -> ModelBundle:
+    return ModelBundle(vad=vad, whisper=_Stub(), piper=_Stub())  # type: ignore[arg-type]
+
+
+def test_local_profile_builds_local_adapters(bundle: ModelBundle) -> None:
+    s = settings()
+    assert isinstance(factory.build_stt(s, bundle), WhisperSTT)
+    assert factory.build_stt(s, bundle).capabilities.streaming
+    assert isinstance(factory.build_tts(s, bundle), PiperTTS)
+    assert factory.build_vad(bundle) is bundle.vad
+    assert factory.build_turn_detection(s, bundle) == "vad"
+
+
+def test_local_models_must_be_loaded_first() -> None:
+    with pytest.raises(SetupError, match="load_local_models"):
+        factory.build_stt(settings(), ModelBundle())
+
+
+def test_local_llm_comes_from_the_dialogue_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    import navan_voice.speech.dialogue as dialogue
+
+    sentinel = object()
+    monkeypatch.setattr(dialogue, "build_local_llm", lambda s: sentinel, raising=False)
+    assert factory.build_llm(settings()) is sentinel
+
+
+@pytest.mark.parametrize(
+    ("values", "builder", "variable"),
+    [
+        ({"profile": "openai"}, "llm", "OPENAI_API_KEY"),
+        ({"profile": "openai"}, "stt", "OPENAI_API_KEY"),
+        ({"profile": "openai"}, "tts", "OPENAI_API_KEY"),
+        ({"profile": "anthropic"}, "llm", "ANTHROPIC_API_KEY"),
+        ({"profile": "google"}, "llm", "GOOGLE_API_KEY"),
+        ({"stt": "deepgram"}, "stt", "DEEPGRAM_API_KEY"),
+        ({"tts": "cartesia"}, "tts", "CARTESIA_API_KEY"),
+        ({"tts": "elevenlabs"}, "tts", "ELEVEN_API_KEY"),
+        ({"profile": "realtime"}, "realtime", "OPENAI_API_KEY"),
+    ],
+)
+def test_missing_key_names_the_variable(
+    bundle: ModelBundle, values: dict[str, Any], builder: str, variable: str
+) -> None:
+    s = settings(**values)
+    with pytest.raises(ConfigError, match=variable):
+        if builder == "llm":
+            factory.build_llm(s)
+        elif builder == "stt":
+            factory.build_stt(s, bundle)
+        elif builder == "tts":
+            factory.build_tts(s, bundle)
+        else:
+            factory.build_realtime(s)
+
+
+DUMMY_KEYS = {
+    "openai_api_key": "sk-test",
+    "anthropic_api_key": "sk-ant-test",
+    "google_api_key": "g-test",
+    "deepgram_api_key": "dg-test",
+    "cartesia_api_key": "ca-test",
+    "elevenlabs_api_key": "el-test",
+}
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({"profile": "openai"}, ("openai", "openai", "openai")),
+        ({"profile": "anthropic"}, ("local", "anthropic", "local")),
+        ({"profile": "google"}, ("local", "google", "local")),
+        (
+            {"stt": "deepgram", "llm": "openai", "tts": "cartesia"},
+            ("deepgram", "openai", "cartesia"),
+        ),
+        ({"stt": "local", "llm": "openai", "tts": "elevenlabs"}, ("local", "openai", "elevenlabs")),
+    ],
+)
+def test_cloud_profiles_construct_with_dummy_keys(
+    bundle: ModelBundle, values: dict[str, Any], expected: tuple[str, str, str]
+) -> None:
+    s = settings(**values, **DUMMY_KEYS)
+    built = (factory.build_stt(s, bundle), factory.build_llm(s), factory.build_tts(s, bundle))
+    for obj, provider in zip(built, expected, strict=True):
+        module = type(obj).__module__
+        if provider == "local":
+            assert module.startswith("navan_voice.speech")
+        else:
+            assert module.startswith(f"livekit.plugins.{provider}")
+
+
+def test_realtime_model_constructs(bundle: ModelBundle) -> None:
+    model = factory.build_realtime(settings(profile="realtime", openai_api_key="sk-test"))
+    assert isinstance(model, llm.RealtimeModel)
+
+
+def test_openai_compatible_needs_a_base_url() -> None:
+    with pytest.raises(ConfigError, match="NAVAN_LLM_BASE_URL"):
+        factory.build_llm(settings(llm="openai-compatible"))
+
+
+def test_chains_become_fallback_adapters(bundle: ModelBundle) -> None:
+    s = settings(
+        stt="deepgram,local",
+        llm="openai,openai-compatible",
+        tts="cartesia,local",
+        llm_base_url="http://127.0.0.1:9/v1",
+        **DUMMY_KEYS,
+    )
+    assert isinstance(factory.build_stt(s, bundle), stt.FallbackAdapter)
+    assert isinstance(factory.build_llm(s), llm.FallbackAdapter)
+    chain = factory.build_tts(s, bundle)
+    assert isinstance(chain, tts.FallbackAdapter)
+    assert [type(t).__name__ for t in chain._tts_instances] == ["TTS", "PiperTTS"]
+
+
+def test_missing_plugin_gives_an_install_hint() -> None:
+    with pytest.raises(SetupError, match="uv add"):
+        factory.plugin("no_such_provider")

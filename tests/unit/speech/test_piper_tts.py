@@ -1,0 +1,76 @@
+"""The local piper TTS: real audio out, first piece before the whole text is in."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import numpy as np
+import pytest
+from livekit.agents import APIConnectOptions, APIError
+
+from navan_voice.speech.piper_tts import PiperTTS, SentenceSplitter
+
+pytestmark = pytest.mark.unit
+
+
+def test_splitter_cuts_the_first_clause_then_sentences() -> None:
+    splitter = SentenceSplitter()
+    pieces = splitter.push("Sure, I can help with that flight change, ")
+    assert pieces == ["Sure, I can help with that flight change,"]
+    pieces = splitter.push("it leaves at nine, Mr. Smith. Anything else? ")
+    assert pieces == ["it leaves at nine, Mr. Smith.", "Anything else?"]
+    assert splitter.flush() == ""
+
+
+def test_splitter_keeps_short_text_until_flush() -> None:
+    splitter = SentenceSplitter()
+    assert splitter.push("Yes. ") == []
+    assert splitter.flush() == "Yes."
+
+
+@pytest.mark.models
+async def test_chunked_synthesis_is_real_audio(piper_voice: Any) -> None:
+    tts = PiperTTS(piper_voice)
+    assert tts.sample_rate == 22050
+    frames = [ev.frame async for ev in tts.synthesize("Your flight to Boston is confirmed.")]
+    pcm = np.concatenate([np.frombuffer(f.data, dtype=np.int16) for f in frames])
+    assert all(f.sample_rate == 22050 for f in frames)
+    assert 1.0 < pcm.size / 22050 < 6.0
+    assert np.sqrt(np.mean(pcm.astype(np.float64) ** 2)) > 300  # not silence
+
+
+@pytest.mark.models
+async def test_stream_speaks_the_first_sentence_before_the_text_is_complete(
+    piper_voice: Any,
+) -> None:
+    tts = PiperTTS(piper_voice)
+    stream = tts.stream()
+    stream.push_text("Your flight to Boston is confirmed. ")
+    stream.push_text("It leaves on Tuesday")
+    # the rest of the reply has not been sent: audio must already come
+    first = await asyncio.wait_for(stream.__anext__(), timeout=120)
+    assert first.frame.samples_per_channel > 0
+    stream.push_text(" at nine in the morning.")
+    stream.end_input()
+    rest = [ev async for ev in stream]
+    await stream.aclose()
+    total = first.frame.samples_per_channel + sum(ev.frame.samples_per_channel for ev in rest)
+    assert total / tts.sample_rate > 2.0  # both sentences were spoken
+
+
+async def test_engine_error_becomes_api_error() -> None:
+    class BrokenVoice:
+        class config:  # mimics PiperVoice.config
+            sample_rate = 22050
+
+        def synthesize(self, text: str, syn_config: Any = None) -> Any:
+            raise RuntimeError("onnx session died")
+
+    tts = PiperTTS(BrokenVoice())  # type: ignore[arg-type]
+    with pytest.raises(APIError, match="onnx session died"):
+        async with tts.synthesize(
+            "Hello there.", conn_options=APIConnectOptions(max_retry=0)
+        ) as stream:
+            async for _ in stream:
+                pass

@@ -1,0 +1,150 @@
+"""The local Whisper STT on real synthesized caller audio."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from livekit.agents import stt
+
+from navan_voice.speech.audio import FloatArray, array_to_frame, resample
+from navan_voice.speech.whisper_engine import WhisperEngine
+from navan_voice.speech.whisper_stt import WhisperSTT
+
+from .conftest import read_16k, silence, synth_caller, words
+
+pytestmark = [pytest.mark.unit, pytest.mark.models]
+
+
+async def stream_events(model: WhisperSTT, audio: FloatArray, rate: int) -> list[stt.SpeechEvent]:
+    """Push ``audio`` (then 1 s of silence) in 20 ms frames as fast as possible; collect events."""
+    stream = model.stream()
+    padded = np.concatenate([audio, silence(1.0, rate)])
+    step = rate // 50
+    for pos in range(0, padded.size, step):
+        stream.push_frame(array_to_frame(padded[pos : pos + step], rate))
+    stream.end_input()
+    events = [ev async for ev in stream]
+    await stream.aclose()
+    return events
+
+
+async def test_recognize_hears_a_travel_request(engine: WhisperEngine, flight_phrase: Any) -> None:
+    model = WhisperSTT(engine)
+    event = await model.recognize(array_to_frame(flight_phrase, 16000))
+    assert event.type == stt.SpeechEventType.FINAL_TRANSCRIPT
+    assert {"flight", "boston"} <= words(event.alternatives[0].text)
+
+
+@pytest.mark.parametrize("voice", ["flite", "espeak"])
+async def test_recognize_phone_audio_of_other_voices(
+    engine: WhisperEngine, caller_dir: Path, voice: str
+) -> None:
+    # 8 kHz, as a phone line delivers it; the adapter resamples to 16 kHz itself
+    audio = read_16k(synth_caller("Please cancel my hotel in Chicago.", voice, caller_dir))
+    phone = resample(audio, 16000, 8000)
+    event = await WhisperSTT(engine).recognize(array_to_frame(phone, 8000))
+    assert {"hotel", "chicago"} <= words(event.alternatives[0].text)
+
+
+async def test_stream_emits_interim_then_final(
+    engine: WhisperEngine, vad: Any, flight_phrase: FloatArray
+) -> None:
+    audio_48k = resample(flight_phrase, 16000, 48000)  # a WebRTC caller's rate
+    events = await stream_events(WhisperSTT(engine, vad=vad), audio_48k, 48000)
+    kinds = [ev.type for ev in events]
+    assert stt.SpeechEventType.START_OF_SPEECH in kinds
+    assert stt.SpeechEventType.INTERIM_TRANSCRIPT in kinds
+    assert stt.SpeechEventType.FINAL_TRANSCRIPT in kinds
+    first_interim = kinds.index(stt.SpeechEventType.INTERIM_TRANSCRIPT)
+    assert first_interim < kinds.index(stt.SpeechEventType.FINAL_TRANSCRIPT)
+    final_text = " ".join(
+        ev.alternatives[0].text for ev in events if ev.type == stt.SpeechEventType.FINAL_TRANSCRIPT
+    )
+    assert {"flight", "boston"} <= words(final_text)
+
+
+async def test_flush_finalizes_without_waiting_for_the_vad(
+    engine: WhisperEngine, vad: Any, flight_phrase: FloatArray
+) -> None:
+    stream = WhisperSTT(engine, vad=vad).stream()
+    for pos in range(0, flight_phrase.size, 320):
+        stream.push_frame(array_to_frame(flight_phrase[pos : pos + 320], 16000))
+    stream.flush()  # what the session does at its end of turn
+    final = None
+    async for ev in stream:
+        if ev.type == stt.SpeechEventType.FINAL_TRANSCRIPT:
+            final = ev
+            break
+    await stream.aclose()
+    assert final is not None
+    assert "boston" in words(final.alternatives[0].text)
+
+
+async def test_silence_gives_no_transcript(engine: WhisperEngine, vad: Any) -> None:
+    events = await stream_events(WhisperSTT(engine, vad=vad), silence(2.0), 16000)
+    assert all(ev.type != stt.SpeechEventType.FINAL_TRANSCRIPT for ev in events)
+    event = await WhisperSTT(engine).recognize(array_to_frame(silence(2.0), 16000))
+    assert event.alternatives[0].text == ""
+
+
+async def test_noise_does_not_become_a_sentence(engine: WhisperEngine) -> None:
+    noise = np.random.default_rng(7).normal(0, 0.1, 48000).astype(np.float32)
+    event = await WhisperSTT(engine).recognize(array_to_frame(noise, 16000))
+    assert len(event.alternatives[0].text.split()) <= 3
+
+
+async def test_clipped_audio_is_still_understood(
+    engine: WhisperEngine, flight_phrase: FloatArray
+) -> None:
+    clipped = np.clip(flight_phrase * 12.0, -0.5, 0.5).astype(np.float32)
+    assert np.mean(np.abs(clipped) >= 0.5) > 0.05  # really clipped
+    event = await WhisperSTT(engine).recognize(array_to_frame(clipped, 16000))
+    assert "flight" in words(event.alternatives[0].text)
+
+
+async def test_very_long_utterance_is_transcribed_in_full(
+    engine: WhisperEngine, caller_dir: Path
+) -> None:
+    first = read_16k(synth_caller("My name is Sarah Johnson.", "festival", caller_dir))
+    filler = read_16k(
+        synth_caller(
+            "I travel every week for work and I usually fly out on Monday morning and come "
+            "back on Thursday night, and I always ask for an aisle seat near the front.",
+            "festival",
+            caller_dir,
+        )
+    )
+    last = read_16k(synth_caller("Please book the hotel in Denver.", "festival", caller_dir))
+    audio = np.concatenate([first, filler, filler, filler, last])
+    assert audio.size / 16000 > 30  # longer than one Whisper window
+    event = await WhisperSTT(engine).recognize(array_to_frame(audio, 16000))
+    heard = words(event.alternatives[0].text)
+    assert "sarah" in heard
+    assert "denver" in heard
+
+
+async def test_streaming_needs_a_vad(engine: WhisperEngine) -> None:
+    model = WhisperSTT(engine)
+    assert not model.capabilities.streaming
+    with pytest.raises(NotImplementedError):
+        model.stream()
+
+
+async def test_engine_error_becomes_api_error(engine: WhisperEngine) -> None:
+    class Broken(WhisperEngine):
+        def transcribe(self, audio: FloatArray, *, prompt: str = "") -> Any:
+            raise RuntimeError("model file corrupt")
+
+    broken = Broken.__new__(Broken)
+    from livekit.agents import APIConnectOptions, APIError
+
+    with pytest.raises(APIError, match="corrupt") as info:
+        await WhisperSTT(broken).recognize(
+            array_to_frame(silence(0.5), 16000), conn_options=APIConnectOptions(max_retry=0)
+        )
+    assert info.value.retryable is False
+    await asyncio.sleep(0)
