@@ -63,8 +63,8 @@ def main() -> None:
                 subprocess.run(["sox", str(wav), "-r", "8000", "-c", "1", "-e", "u-law",
                                 "-t", "raw", str(ulaw)], check=True)  # fmt: skip
                 back = wav.with_suffix(".8k.wav")
-                subprocess.run(["sox", "-t", "raw", "-r", "8000", "-e", "u-law", "-b", "8",
-                                "-c", "1", str(ulaw), "-b", "16", str(back)], check=True)  # fmt: skip
+                decode = ["sox", "-t", "raw", "-r", "8000", "-e", "u-law", "-b", "8", "-c", "1"]
+                subprocess.run([*decode, str(ulaw), "-b", "16", str(back)], check=True)
                 for band, path in (("wideband", wav), ("narrowband", back)):
                     audio, rate = sf.read(path, dtype="float32")
                     hyp = engine.transcribe(resample(audio, rate)).text
