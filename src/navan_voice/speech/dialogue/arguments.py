@@ -115,6 +115,15 @@ def flight_reference(text: str) -> str | None:
     return airports[0] if airports else None
 
 
+def _all_of(kind: str, text: str, today: dt.date) -> list[str]:
+    """Every date (ISO) or airport code in ``text``, in the order said."""
+    if kind == "date":
+        return [d.isoformat() for d in slots.dates(text, today)]
+    codes = slots.confirmation_codes(text)
+    # "N V N 7 Q 2" is a booking code being spelled, not the airport NVN
+    return [a for a in slots.airport_codes(text) if not any(c.startswith(a) for c in codes)]
+
+
 def fill_arguments(
     spec: ToolSpec, conv: Conversation, today: dt.date
 ) -> tuple[dict[str, Any], list[str]]:
@@ -123,10 +132,20 @@ def fill_arguments(
     users = [t for t in conv.user_turns if t.strip()]
     previous = [e.arguments for e in reversed(conv.tool_events())]
     latest = users[-1] if users else ""
+    seen: dict[str, int] = {}  # kind -> how many parameters of that kind came before
     for name, prop in spec.properties.items():
         kind = _kind(name, prop)
+        nth = seen.get(kind, 0)
+        seen[kind] = nth + 1
         value: Any = None
-        if kind == "free_text":
+        if kind in ("date", "airport"):
+            # the n-th date / airport parameter (check-out, destination) takes the n-th one said
+            for text in reversed(users if kind == "date" else users[-1:]):
+                found = _all_of(kind, text, today)
+                if len(found) > nth:
+                    value = found[nth]
+                    break
+        elif kind == "free_text":
             value = latest or None
         elif kind in ("bool", "option"):
             value = extract(kind, prop, latest, today)  # only meaningful for this turn
@@ -178,6 +197,11 @@ def describe_param(spec: ToolSpec, name: str) -> str:
     """A short spoken name for a parameter ("your confirmation code")."""
     prop = spec.properties.get(name, {})
     kind = _kind(name, prop)
+    if kind in ("date", "time", "number") and name not in ("date", "time", "number"):
+        words = (
+            name.replace("_", " ").replace("check in", "check-in").replace("check out", "check-out")
+        )
+        return "the " + (words if kind in words else f"{words} {kind}")
     spoken = {
         "phone": "the phone number on your profile",
         "code": "your six-character confirmation code",

@@ -25,7 +25,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                 "claim", "paid back", "refunded"),
     "policy": ("policy", "allowed", "allow", "permitted", "entitled", "rule", "rules",
                "limit", "cap", "maximum", "business class", "first class", "upgrade", "per diem",
-               "premium economy", "economy", "cabin", "approval", "approve"),
+               "premium economy", "economy", "cabin", "approval"),
     "human": ("human", "person", "agent", "representative", "operator", "someone", "somebody",
               "real person", "supervisor", "escalate", "transfer me", "live", "speak with",
               "speak to", "talk to", "talk with"),
@@ -38,7 +38,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 
 # generic concepts count for less than specific ones ("cancel" beats "flight")
 WEIGHTS: dict[str, float] = {
-    "trip": 0.5, "flight": 0.6, "lookup": 0.3, "identify": 0.8, "human": 1.3,
+    "trip": 0.5, "flight": 0.6, "lookup": 0.3, "identify": 0.8, "human": 1.3, "policy": 1.2,
 }  # fmt: skip
 
 # the caller's words that point to a hand-off tool's target ("transfer_to_flights")
@@ -93,7 +93,9 @@ def score_tools(text: str, specs: list[ToolSpec]) -> list[Scored]:
     for spec in specs:
         name_c, desc_c = _tool_concepts(spec)
         score = 3.0 * sum(WEIGHTS.get(c, 1.0) for c in utter_concepts & name_c)
-        score += 2.0 * sum(WEIGHTS.get(c, 1.0) for c in utter_concepts & desc_c)
+        # a hand-off tool's scope is only in its description: that counts like a name
+        desc_weight = 2.0 if spec.properties else 3.0
+        score += desc_weight * sum(WEIGHTS.get(c, 1.0) for c in utter_concepts & desc_c)
         name_tokens = _tokens(spec.name)
         score += 1.0 * len(utter_tokens & name_tokens)
         score += 0.3 * len(utter_tokens & (_tokens(spec.description) - name_tokens))

@@ -24,7 +24,7 @@ INTERNAL_ERROR = (
 )
 ASK_PREFIX = "Sure. Could you give me"  # how every question for missing arguments starts
 DEFAULT_GREETING = "Hi, thanks for calling Navan. How can I help you with your travel today?"
-_MAX_SPOKEN = 420  # characters: a reply longer than this is cut at a sentence boundary
+_MAX_SPOKEN = 700  # characters: a reply longer than this is cut at a sentence boundary
 
 # what a tool's name says it does, spoken as "I can help you ..." (first matching words win)
 _ABILITIES: list[tuple[tuple[str, ...], str]] = [
