@@ -121,6 +121,7 @@ class Settings(BaseSettings):
     # server's load-weighted dispatch spreads calls and a full worker refuses more
     worker_max_calls: int = Field(4, ge=1, le=1000)
     worker_load_threshold: float = Field(0.95, gt=0.0, lt=1.0)
+    worker_init_timeout_s: float = Field(90.0, gt=0, le=600)  # a job process loading models
     log_level: str = "INFO"
 
     # --- providers -------------------------------------------------------------------------

@@ -8,29 +8,42 @@ once per process in ``prewarm``, not once per call.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import time
 from typing import Any
 
 from livekit import rtc
-from livekit.agents import AgentServer, AgentSession, JobContext, JobProcess, room_io
+from livekit.agents import (
+    AgentServer,
+    AgentSession,
+    JobContext,
+    JobProcess,
+    JobRequest,
+    room_io,
+)
+from livekit.agents.voice.turn import TurnHandlingOptions
 
 from navan_voice.agents import build_first_agent
 from navan_voice.agents.state import CallState
 from navan_voice.config import Settings, load_settings
-from navan_voice.speech.factory import (
-    ModelBundle,
-    build_llm,
-    build_stt,
-    build_tts,
-    build_turn_detection,
-    load_local_models,
-)
+from navan_voice.db.engine import make_session_factory
+from navan_voice.domain.models import Channel
+from navan_voice.speech.factory import build_llm, build_stt, build_tts, build_turn_detection
+from navan_voice.speech.models import ModelBundle, load_local_models
 
 logger = logging.getLogger("navan_voice.worker")
 
 SIP_PHONE_ATTR = "sip.phoneNumber"
+PRELOAD = (
+    "navan_voice.agents.greeter",
+    "navan_voice.agents.flights",
+    "navan_voice.agents.hotels",
+    "navan_voice.agents.expenses",
+    "navan_voice.agents.escalation",
+    "navan_voice.db.repositories",
+)
 
 
 def prewarm(proc: JobProcess) -> None:
@@ -39,6 +52,10 @@ def prewarm(proc: JobProcess) -> None:
     settings = load_settings()
     proc.userdata["settings"] = settings
     proc.userdata["models"] = load_local_models(settings)
+    proc.userdata["db"] = make_session_factory(settings.effective_database_url)
+    # import the agents, tools and tables now: importing them mid-call blocks the audio loop
+    for module in PRELOAD:
+        importlib.import_module(module)
     logger.info("job process ready: models loaded in %.2fs", time.perf_counter() - started)
 
 
@@ -59,17 +76,23 @@ def _caller_phone(participant: rtc.RemoteParticipant, meta: dict[str, Any]) -> s
 
 
 def build_session(settings: Settings, models: ModelBundle, state: CallState) -> AgentSession[Any]:
-    """The voice pipeline for one call: VAD → STT → turn detection → LLM → TTS."""
+    """The voice pipeline for one call: VAD → STT → turn detection → LLM → TTS, barge-in on."""
+    turn_handling: TurnHandlingOptions = {
+        "turn_detection": build_turn_detection(settings, models),
+        "endpointing": {
+            "min_delay": settings.min_endpointing_delay_s,
+            "max_delay": settings.max_endpointing_delay_s,
+        },
+        # caller speech over the agent stops it; a cough that turns out to be no words
+        # lets the agent resume where it was
+        "interruption": {"enabled": True, "mode": "vad", "resume_false_interruption": True},
+    }
     return AgentSession(
         vad=models.vad,
         stt=build_stt(settings, models),
         llm=build_llm(settings),
         tts=build_tts(settings, models),
-        turn_detection=build_turn_detection(settings, models),
-        min_endpointing_delay=settings.min_endpointing_delay_s,
-        max_endpointing_delay=settings.max_endpointing_delay_s,
-        allow_interruptions=True,
-        resume_false_interruption=True,
+        turn_handling=turn_handling,
         userdata=state,
     )
 
@@ -78,22 +101,22 @@ async def entrypoint(ctx: JobContext) -> None:
     """One call: join the room, wait for the caller, run the travel agents until hang-up."""
     settings: Settings = ctx.proc.userdata.get("settings") or load_settings()
     models: ModelBundle = ctx.proc.userdata.get("models") or load_local_models(settings)
+    db = ctx.proc.userdata.get("db") or make_session_factory(settings.effective_database_url)
     meta = _job_metadata(ctx)
     await ctx.connect()
     participant = await ctx.wait_for_participant()
     is_sip = participant.kind == rtc.ParticipantKind.PARTICIPANT_KIND_SIP
     state = CallState(
         call_id=ctx.job.id,
-        room=ctx.room.name,
-        channel="phone" if is_sip else str(meta.get("channel") or "web"),
-        caller_phone=_caller_phone(participant, meta),
-        caller_identity=participant.identity,
+        db=db,
+        channel=Channel.PHONE if is_sip else Channel.WEB,
+        caller_phone=_caller_phone(participant, meta) or None,
     )
     logger.info(
         "call %s in room %s: %s caller %s",
         state.call_id,
-        state.room,
-        state.channel,
+        ctx.room.name,
+        state.channel.value,
         participant.identity,
     )
     session = build_session(settings, models, state)
@@ -104,20 +127,63 @@ async def entrypoint(ctx: JobContext) -> None:
     )
 
 
+class CallLoad:
+    """The worker's load as the server sees it: calls taken / ``max_calls``.
+
+    livekit counts a job in ``active_jobs`` only once a process runs it, and holds a
+    "reserved slot" only until ``accept()`` returns; a job waiting for a fresh process falls
+    between the two and would count as no load at all. We count those jobs ourselves
+    (forgotten after ``grace_s`` if they never start).
+    """
+
+    def __init__(self, max_calls: int, grace_s: float = 120.0) -> None:
+        self.max_calls = max_calls
+        self.grace_s = grace_s
+        self._accepted: dict[str, float] = {}
+
+    async def on_request(self, request: JobRequest) -> None:
+        await request.accept()
+        self._accepted[request.id] = time.monotonic()
+
+    def __call__(self, server: AgentServer) -> float:
+        running = {info.job.id for info in server.active_jobs}
+        now = time.monotonic()
+        for job_id, at in list(self._accepted.items()):
+            if job_id in running or now - at > self.grace_s:
+                del self._accepted[job_id]
+        return (len(running) + len(self._accepted)) / self.max_calls
+
+
+class NavanAgentServer(AgentServer):
+    """AgentServer whose reserved slots (requests answered "available", not yet accepted)
+    count as one call each. livekit 1.8.9 counts each as load_threshold / idle processes,
+    i.e. a whole worker with one idle process, so during a burst every worker looks full for
+    a moment and livekit-server drops the call ("no workers with sufficient capacity")."""
+
+    max_calls: int = 1
+
+    def _get_effective_load(self) -> float:
+        return float(self._worker_load) + self._reserved_slots / self.max_calls
+
+
 def build_server(settings: Settings) -> AgentServer:
     """The AgentServer for ``navan-voice worker``."""
-    server = AgentServer(
+    load = CallLoad(settings.worker_max_calls)
+    server = NavanAgentServer(
         ws_url=settings.livekit_url,
         api_key=settings.livekit_api_key,
         api_secret=settings.livekit_api_secret.get_secret_value(),
         setup_fnc=prewarm,
         num_idle_processes=settings.worker_idle_processes,
-        load_fnc=lambda srv: len(srv.active_jobs) / settings.worker_max_calls,
+        # loading the models takes ~2 s on an idle machine but far longer on a busy one
+        initialize_process_timeout=settings.worker_init_timeout_s,
+        load_fnc=load,
         load_threshold=settings.worker_load_threshold,
         port=settings.worker_http_port,
         prometheus_port=settings.prometheus_port or None,
     )
-    server.rtc_session(entrypoint, agent_name=settings.agent_name)
+    server.max_calls = settings.worker_max_calls
+    server.rtc_session(entrypoint, agent_name=settings.agent_name, on_request=load.on_request)
 
     @server.on("worker_registered")
     def _registered(worker_id: str, server_info: Any) -> None:

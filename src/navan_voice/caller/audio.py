@@ -37,7 +37,8 @@ def resample(samples: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:
     n_out = round(len(samples) * dst_rate / src_rate)
     x_old = np.linspace(0.0, 1.0, num=len(samples), endpoint=False)
     x_new = np.linspace(0.0, 1.0, num=n_out, endpoint=False)
-    return np.interp(x_new, x_old, samples).astype(np.float32)
+    out: np.ndarray = np.interp(x_new, x_old, samples).astype(np.float32)
+    return out
 
 
 def load_audio(path: Path, sample_rate: int) -> LoadedAudio:

@@ -136,6 +136,7 @@ class Caller:
         self._agent_joined = asyncio.Event()
         self._agent: rtc.RemoteParticipant | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._room_created = False
 
     # --- set-up ------------------------------------------------------------------------------
     async def connect(self) -> None:
@@ -148,6 +149,7 @@ class Caller:
         secret = s.livekit_api_secret.get_secret_value()
         async with api.LiveKitAPI(s.livekit_http_url, s.livekit_api_key, secret) as lkapi:
             await lkapi.room.create_room(api.CreateRoomRequest(name=self.room_name))
+            self._room_created = True
             meta = {"channel": "web", "caller_phone": self.phone, "source": "navan-voice call"}
             await lkapi.agent_dispatch.create_dispatch(
                 api.CreateAgentDispatchRequest(
@@ -274,6 +276,9 @@ class Caller:
         return latency
 
     async def close(self) -> None:
+        """Hang up: stop our tasks, leave, and delete the room so the agent's job ends."""
+        if not self._room_created:
+            return
         await asyncio.sleep(0.5)  # let the last transcript segments arrive
         for task in self._tasks:
             task.cancel()
@@ -284,8 +289,8 @@ class Caller:
         try:
             async with api.LiveKitAPI(s.livekit_http_url, s.livekit_api_key, secret) as lkapi:
                 await lkapi.room.delete_room(api.DeleteRoomRequest(room=self.room_name))
-        except api.TwirpError as e:  # the room may be gone already
-            logger.debug("delete_room: %s", e)
+        except Exception as e:  # the room (or the server) may be gone already
+            logger.warning("could not delete room %s: %s", self.room_name, e)
 
 
 async def run_call(

@@ -122,12 +122,13 @@ class ManagedProcess:
         return "\n".join(text[-lines:])
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Signal the process group, then SIGKILL what is left after ``timeout`` seconds."""
+        """Signal the process (it stops its own children), then SIGKILL the whole process
+        group if anything is left after ``timeout`` seconds."""
         if self.proc is None or self.proc.poll() is not None:
             return
         logger.info("stopping %s (pid %s)", self.name, self.proc.pid)
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, self.stop_signal)
+            os.kill(self.proc.pid, self.stop_signal)
         try:
             self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
