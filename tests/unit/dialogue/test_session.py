@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from livekit.agents import AgentSession
+
+from navan_voice.speech.dialogue import Decision, LocalDialogueLLM
 
 from .travel_agents import CallState, FlightsAgent, GreeterAgent
 
@@ -64,3 +68,52 @@ async def test_human_request(session: AgentSession) -> None:
     await session.start(GreeterAgent(CallState()))
     result = await session.run(user_input="Can I talk to a real person please")
     result.expect.next_event().is_function_call(name="transfer_to_human")
+
+
+class _Broken:
+    """An engine that fails in the two ways a model can: raising, or never answering."""
+
+    name = "broken"
+
+    def __init__(self, *, hang: bool) -> None:
+        self._hang = hang
+
+    def decide(self, conv: object, specs: object, *, tool_choice: str | None = None) -> Decision:
+        if self._hang:
+            time.sleep(0.5)
+            return Decision(text="too late")
+        raise RuntimeError("engine bug")
+
+
+@pytest.mark.parametrize("hang", [False, True])
+async def test_a_failing_engine_still_answers(hang: bool) -> None:
+    llm = LocalDialogueLLM(_Broken(hang=hang), blocking=True, timeout_s=0.1)
+    async with AgentSession(llm=llm) as session:
+        await session.start(GreeterAgent(CallState()))
+        result = await session.run(user_input="I need to change my flight")
+        msg = result.expect.next_event().is_message(role="assistant")
+        assert "say that again" in (msg.event().item.text_content or "")
+
+
+async def test_specialist_acts_on_the_request_that_led_to_the_hand_off(
+    session: AgentSession,
+) -> None:
+    state = CallState()
+    await session.start(GreeterAgent(state))
+    await session.run(user_input="my code is NVN7Q2 and my last name is Smith")
+    result = await session.run(user_input="what trips do I have coming up")
+    result.expect.next_event().is_function_call(name="transfer_to_flights")
+    result.expect.next_event().is_function_call_output()
+    result.expect.next_event().is_agent_handoff(new_agent_type=FlightsAgent)
+    result.expect.next_event().is_function_call(name="list_upcoming_trips")
+
+
+async def test_no_to_a_read_back_changes_nothing(session: AgentSession) -> None:
+    state = CallState(pending_option=None)
+    await session.start(FlightsAgent(state))
+    await session.run(user_input="move my flight to May 12")
+    await session.run(user_input="option 1")
+    result = await session.run(user_input="no, leave it")
+    msg = result.expect.next_event().is_message(role="assistant")
+    assert "won't" in (msg.event().item.text_content or "")
+    assert all(name != "confirm_flight_change" for name, _ in state.calls)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from livekit.agents import Agent, RunContext, function_tool
-from livekit.agents.llm import ToolError
+from livekit.agents.llm import ChatContext, ToolError
 
 
 @dataclass
@@ -58,7 +58,8 @@ class GreeterAgent(Agent):
     @function_tool
     async def transfer_to_flights(self, context: RunContext[Any]) -> Agent:
         """Hand the caller to the flights specialist to look up, change or cancel a flight."""
-        return FlightsAgent(self.state)
+        # the conversation goes along, as with the real agents, so the caller never repeats
+        return FlightsAgent(self.state, chat_ctx=self.chat_ctx.copy(exclude_instructions=True))
 
     @function_tool
     async def transfer_to_human(self, context: RunContext[Any]) -> str:
@@ -68,9 +69,10 @@ class GreeterAgent(Agent):
 
 
 class FlightsAgent(Agent):
-    def __init__(self, state: CallState) -> None:
+    def __init__(self, state: CallState, *, chat_ctx: ChatContext | None = None) -> None:
         super().__init__(
-            instructions="You are Navan's flights specialist. Read back every change first."
+            instructions="You are Navan's flights specialist. Read back every change first.",
+            chat_ctx=chat_ctx,
         )
         self.state = state
 

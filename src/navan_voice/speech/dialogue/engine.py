@@ -13,7 +13,7 @@ import logging
 import re
 from typing import Any, Protocol
 
-from livekit.agents import APIConnectionError, llm, utils
+from livekit.agents import llm, utils
 from livekit.agents.types import (
     DEFAULT_API_CONNECT_OPTIONS,
     NOT_GIVEN,
@@ -106,7 +106,7 @@ class LocalDialogueLLM(llm.LLM[None]):
             )
         except TimeoutError:
             logger.warning("dialogue engine %s timed out; apologising", self._engine.name)
-            return Decision(text=replies.NOT_CAUGHT, reason="engine timeout")
+            return Decision(text=replies.ENGINE_FAILED, reason="engine timeout")
 
 
 class DialogueStream(llm.LLMStream):
@@ -127,9 +127,10 @@ class DialogueStream(llm.LLMStream):
         request_id = utils.shortuuid("navan_")
         try:
             decision = await self._owner.decide(self._chat_ctx, self._tools, self._tool_choice)
-        except Exception as e:  # a bug in the engine must not leave the caller in silence
-            logger.exception("dialogue engine failed")
-            raise APIConnectionError(f"local dialogue engine failed: {e}", retryable=False) from e
+        except Exception:
+            # a bug in the engine must not leave the caller in silence: apologise instead
+            logger.exception("dialogue engine %s failed; apologising", self._owner.model)
+            decision = Decision(text=replies.ENGINE_FAILED, reason="engine error")
         logger.debug("decision: %s", decision)
         if decision.tool is not None:
             call = llm.FunctionToolCall(

@@ -23,6 +23,7 @@ INTERNAL_ERROR = (
     "Would you like me to connect you with a colleague?"
 )
 ASK_PREFIX = "Sure. Could you give me"  # how every question for missing arguments starts
+ENGINE_FAILED = "Sorry, I lost track for a moment there. Could you say that again?"
 DEFAULT_GREETING = "Hi, thanks for calling Navan. How can I help you with your travel today?"
 _MAX_SPOKEN = 700  # characters: a reply longer than this is cut at a sentence boundary
 

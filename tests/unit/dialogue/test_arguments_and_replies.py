@@ -1,0 +1,108 @@
+"""Arguments filled from a tool's schema, and what the engine says without a tool."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from navan_voice.speech.dialogue.arguments import fill_arguments
+from navan_voice.speech.dialogue.context import Conversation, Item, ToolEvent, ToolSpec
+from navan_voice.speech.dialogue.instructions import render
+from navan_voice.speech.dialogue.rules import RulesEngine
+
+pytestmark = pytest.mark.unit
+
+TODAY = dt.date(2026, 5, 4)
+
+HOTEL_DATES = ToolSpec(
+    "propose_hotel_dates",
+    "Price new dates for a hotel stay.",
+    {
+        "properties": {
+            "check_in_date": {"type": "string", "description": "the new check-in date"},
+            "check_out_date": {"type": "string", "description": "the new check-out date"},
+        },
+        "required": ["check_in_date", "check_out_date"],
+    },
+)
+IDENTIFY = ToolSpec(
+    "identify_caller",
+    "Identify the caller by a trip confirmation code and their last name.",
+    {
+        "properties": {
+            "confirmation_code": {"type": "string"},
+            "last_name": {"type": "string"},
+        },
+        "required": ["confirmation_code", "last_name"],
+    },
+)
+
+
+def conv(*texts: str) -> Conversation:
+    return Conversation(items=[Item("user", t) for t in texts])
+
+
+def test_paired_dates_take_the_dates_in_order() -> None:
+    args, missing = fill_arguments(HOTEL_DATES, conv("move it to May 12 to May 15"), TODAY)
+    assert args == {"check_in_date": "2026-05-12", "check_out_date": "2026-05-15"}
+    assert missing == []
+
+
+def test_slots_from_earlier_turns_are_remembered() -> None:
+    args, missing = fill_arguments(
+        IDENTIFY, conv("my code is NVN7Q2", "and my last name is Rivera"), TODAY
+    )
+    assert args == {"confirmation_code": "NVN7Q2", "last_name": "Rivera"}
+    assert missing == []
+
+
+def test_missing_arguments_are_asked_for() -> None:
+    decision = RulesEngine(today=lambda: TODAY).decide(conv("my code is NVN7Q2"), [IDENTIFY])
+    assert decision.tool is None
+    assert decision.text is not None and "last name" in decision.text
+
+
+def test_tool_output_is_spoken_as_is() -> None:
+    out = ToolEvent("identify_caller", {}, "Thanks, Alex, I found your profile.")
+    c = Conversation(items=[Item("user", "NVN7Q2 Rivera"), Item("tool", tool=out)])
+    decision = RulesEngine().decide(c, [IDENTIFY])
+    assert decision.text == "Thanks, Alex, I found your profile."
+
+
+def test_internal_tool_error_is_an_apology_not_a_guess() -> None:
+    out = ToolEvent("identify_caller", {}, "An internal error occurred", is_error=True)
+    c = Conversation(items=[Item("user", "NVN7Q2 Rivera"), Item("tool", tool=out)])
+    text = RulesEngine().decide(c, [IDENTIFY]).text or ""
+    assert text.startswith("Sorry") and "colleague" in text
+
+
+def test_tool_choice_none_never_calls_a_tool() -> None:
+    c = conv("my code is NVN7Q2 and my last name is Rivera")
+    decision = RulesEngine().decide(c, [IDENTIFY], tool_choice="none")
+    assert decision.tool is None and decision.text
+
+
+@pytest.mark.parametrize(
+    ("instruction", "said"),
+    [
+        (
+            "Greet Alex by name as Navan travel support and ask how you can help.",
+            "Hi Alex, this is Navan travel support. How can I help you today?",
+        ),
+        (
+            "Tell the caller you opened case C S 1 2 and a colleague will follow up by email.",
+            "I opened case C S 1 2 and a colleague will follow up by email.",
+        ),
+        (
+            "Tell the caller you are transferring them to a colleague now.",
+            "I'm transferring you to a colleague now.",
+        ),
+        (
+            "Apologise: the transfer did not go through; a colleague will follow up by email.",
+            "I'm sorry: the transfer did not go through. A colleague will follow up by email.",
+        ),
+    ],
+)
+def test_instructions_become_speech(instruction: str, said: str) -> None:
+    assert render(instruction) == said

@@ -1,0 +1,113 @@
+"""Slot extraction from what a caller says (spoken and typed forms)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from navan_voice.speech.dialogue import slots
+
+pytestmark = pytest.mark.unit
+
+MONDAY = dt.date(2026, 5, 4)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("my code is NVN7Q2", "NVN7Q2"),
+        ("code N V N 7 Q 2 please", "NVN7Q2"),
+        ("it's n-v-n seven q two", "NVN7Q2"),
+        ("confirmation nvc9d4", "NVC9D4"),
+    ],
+)
+def test_confirmation_codes(text: str, code: str) -> None:
+    assert slots.confirmation_codes(text)[0] == code
+
+
+def test_flight_number_is_not_a_confirmation_code() -> None:
+    assert slots.confirmation_codes("cancel UA1542") == []
+    assert slots.flight_numbers("cancel UA 1542 please") == ["UA1542"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("next Tuesday", dt.date(2026, 5, 5)),
+        ("on Monday", dt.date(2026, 5, 11)),  # today is Monday: the next one
+        ("tomorrow", dt.date(2026, 5, 5)),
+        ("the day after tomorrow", dt.date(2026, 5, 6)),
+        ("May 20th", dt.date(2026, 5, 20)),
+        ("the 20th of May", dt.date(2026, 5, 20)),
+        ("March 3", dt.date(2027, 3, 3)),  # passed this year: next year's
+        ("2026-06-01", dt.date(2026, 6, 1)),
+        ("in three days", dt.date(2026, 5, 7)),
+        ("the 14th", dt.date(2026, 5, 14)),
+    ],
+)
+def test_dates_relative_to_today(text: str, expected: dt.date) -> None:
+    assert slots.dates(text, MONDAY)[0] == expected
+
+
+def test_no_date_in_plain_words() -> None:
+    assert slots.dates("I want an earlier flight", MONDAY) == []
+
+
+def test_two_dates_keep_their_order() -> None:
+    assert slots.dates("from May 12 to May 15", MONDAY) == [
+        dt.date(2026, 5, 12),
+        dt.date(2026, 5, 15),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("my name is Ada Lovelace", ("Ada", "Lovelace")),
+        ("last name Rivera", (None, "Rivera")),
+        ("This is Alex Rivera, code N V N 7 Q 2", ("Alex", "Rivera")),
+        ("I'm calling about my flight", (None, None)),
+    ],
+)
+def test_person_names(text: str, names: tuple[str | None, str | None]) -> None:
+    assert slots.person_names(text) == names
+
+
+@pytest.mark.parametrize("text", ["yes", "Yeah, go ahead", "ok do it", "well, yes please"])
+def test_yes(text: str) -> None:
+    assert slots.is_yes(text) and not slots.is_no(text)
+
+
+@pytest.mark.parametrize("text", ["no", "actually no", "don't cancel", "no wait"])
+def test_no(text: str) -> None:
+    assert slots.is_no(text) and not slots.is_yes(text)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "uh mm", "[noise]", "(inaudible)", "<unk> hmm"])
+def test_garbled(text: str) -> None:
+    assert slots.is_garbled(text)
+
+
+@pytest.mark.parametrize("text", ["I need help", "yes", "UA 1542"])
+def test_not_garbled(text: str) -> None:
+    assert not slots.is_garbled(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "n"), [("the second one", 2), ("option 3", 3), ("number two", 2), ("hmm", None)]
+)
+def test_ordinal(text: str, n: int | None) -> None:
+    assert slots.ordinal(text) == n
+
+
+def test_phone_numbers() -> None:
+    assert slots.phone_numbers("call me on (415) 555-0123") == ["+14155550123"]
+    assert slots.phone_numbers("four one five five five five zero one two three") == [
+        "+14155550123"
+    ]
+
+
+def test_times_of_day() -> None:
+    assert slots.times_of_day("around 9 am") == ["09:00"]
+    assert slots.times_of_day("in the evening") == ["evening"]
