@@ -87,7 +87,7 @@ def make_engine(name: str) -> LocalDialogueLLM:
     from navan_voice.speech.dialogue.needle_engine import NeedleEngine
 
     engine = NeedleEngine(today=lambda: TODAY, rules_first=name == "hybrid")
-    return LocalDialogueLLM(engine, blocking=True, timeout_s=30)
+    return LocalDialogueLLM(engine, blocking=True, timeout_s=120)
 
 
 async def score(name: str, repeat: int, cases: list[Case], label: str) -> Score:

@@ -93,6 +93,9 @@ def abilities(specs: list[ToolSpec]) -> str:
             if any(k in name for k in keys) and phrase not in found:
                 found.append(phrase)
                 break
+    if "flight changes" in found and "flights" in found:
+        found.remove("flights")
+    found = found[:4]  # a spoken list longer than four is lost on a caller
     if not found:
         return ""
     return found[0] if len(found) == 1 else ", ".join(found[:-1]) + " or " + found[-1]
