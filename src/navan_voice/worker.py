@@ -14,7 +14,7 @@ import logging
 import time
 from typing import Any
 
-from livekit import rtc
+from livekit import api, rtc
 from livekit.agents import (
     AgentServer,
     AgentSession,
@@ -25,13 +25,18 @@ from livekit.agents import (
 )
 from livekit.agents.voice.turn import TurnHandlingOptions
 
-from navan_voice.agents import build_first_agent
+from navan_voice.agents import build_first_agent, prepare_call
 from navan_voice.agents.state import CallState
 from navan_voice.config import Settings, load_settings
 from navan_voice.db.engine import make_session_factory
 from navan_voice.domain.models import Channel
+from navan_voice.recording.api import attach as attach_recorder
+from navan_voice.recording.api import check_recording_storage, finalize_incomplete
+from navan_voice.recording.redaction import install_log_redaction
 from navan_voice.speech.factory import build_llm, build_stt, build_tts, build_turn_detection
 from navan_voice.speech.models import ModelBundle, load_local_models
+from navan_voice.telephony.calls import make_transfer_hook, outbound_notice
+from navan_voice.telephony.silence import SilenceGuard, away_timeout
 
 logger = logging.getLogger("navan_voice.worker")
 
@@ -49,6 +54,7 @@ PRELOAD = (
 def prewarm(proc: JobProcess) -> None:
     """Load settings and the local models once per job process, before any call arrives."""
     started = time.perf_counter()
+    install_log_redaction()  # card numbers, CVV and expiry never reach a log
     settings = load_settings()
     proc.userdata["settings"] = settings
     proc.userdata["models"] = load_local_models(settings)
@@ -75,7 +81,9 @@ def _caller_phone(participant: rtc.RemoteParticipant, meta: dict[str, Any]) -> s
     return participant.attributes.get(SIP_PHONE_ATTR) or str(meta.get("caller_phone") or "")
 
 
-def build_session(settings: Settings, models: ModelBundle, state: CallState) -> AgentSession[Any]:
+def build_session(
+    settings: Settings, models: ModelBundle, state: CallState, *, phone: bool = False
+) -> AgentSession[Any]:
     """The voice pipeline for one call: VAD → STT → turn detection → LLM → TTS, barge-in on."""
     turn_handling: TurnHandlingOptions = {
         "turn_detection": build_turn_detection(settings, models),
@@ -93,6 +101,8 @@ def build_session(settings: Settings, models: ModelBundle, state: CallState) -> 
         llm=build_llm(settings),
         tts=build_tts(settings, models),
         turn_handling=turn_handling,
+        # on the phone, a silent caller is prompted, then the call ends (SilenceGuard)
+        user_away_timeout=away_timeout(settings.sip_silence_timeout_s) if phone else None,
         userdata=state,
     )
 
@@ -111,6 +121,7 @@ async def entrypoint(ctx: JobContext) -> None:
         db=db,
         channel=Channel.PHONE if is_sip else Channel.WEB,
         caller_phone=_caller_phone(participant, meta) or None,
+        room=ctx.room.name,
     )
     logger.info(
         "call %s in room %s: %s caller %s",
@@ -119,12 +130,59 @@ async def entrypoint(ctx: JobContext) -> None:
         state.channel.value,
         participant.identity,
     )
-    session = build_session(settings, models, state)
+    await prepare_call(state)  # look the number up before the greeting
+    session = build_session(settings, models, state, phone=is_sip)
+    recorder = attach_recorder(session, state, settings=settings, session_factory=db)
+    ctx.add_shutdown_callback(recorder.aclose)
     await session.start(
         agent=build_first_agent(state),
         room=ctx.room,
         room_options=room_io.RoomOptions(participant_identity=participant.identity),
+        record=False,  # our recorder (pausable, indexed) replaces livekit's own
     )
+    await recorder.start()
+    if is_sip:
+        _wire_phone(ctx, session, state, settings, participant)
+    if notice := outbound_notice(meta):
+        session.say(notice)
+
+
+def _wire_phone(
+    ctx: JobContext,
+    session: AgentSession[Any],
+    state: CallState,
+    settings: Settings,
+    participant: rtc.RemoteParticipant,
+) -> None:
+    """Phone-only behaviour: silence handling, transfer to the human desk, keypad digits."""
+
+    async def hang_up() -> None:
+        await ctx.api.room.delete_room(api.DeleteRoomRequest(room=ctx.room.name))
+
+    guard = SilenceGuard(session, hang_up=hang_up)
+
+    async def close_guard() -> None:
+        guard.close()
+
+    ctx.add_shutdown_callback(close_guard)
+    state.transfer_to_human = make_transfer_hook(
+        ctx.api, settings, room=ctx.room.name, participant_identity=participant.identity
+    )
+
+    # digits keyed on the phone (ended by #) reach the agent as the caller's words
+    digits: list[str] = []
+
+    def on_dtmf(event: rtc.SipDTMF) -> None:
+        if event.digit != "#":
+            digits.append(event.digit)
+            return
+        keyed = " ".join(digits)
+        digits.clear()
+        if keyed:
+            logger.info("call %s: caller keyed %d digits", state.call_id, len(keyed.split()))
+            session.generate_reply(user_input=f"(keyed on the phone keypad) {keyed}")
+
+    ctx.room.on("sip_dtmf_received", on_dtmf)
 
 
 class CallLoad:
@@ -181,6 +239,10 @@ def build_server(settings: Settings) -> AgentServer:
         load_threshold=settings.worker_load_threshold,
         port=settings.worker_http_port,
         prometheus_port=settings.prometheus_port or None,
+        # job processes write their metrics here so the worker's endpoint can serve them
+        prometheus_multiproc_dir=str(settings.data_dir / "prometheus")
+        if settings.prometheus_port
+        else None,
     )
     server.max_calls = settings.worker_max_calls
     server.rtc_session(entrypoint, agent_name=settings.agent_name, on_request=load.on_request)
@@ -199,6 +261,11 @@ def run_worker(settings: Settings) -> None:
     from livekit.agents.cli import proto
     from livekit.agents.cli.cli import _run_worker
 
+    install_log_redaction()
+    check_recording_storage(settings)  # wrong storage credentials stop the worker here
+    repaired = finalize_incomplete(settings)
+    if repaired:
+        logger.info("finalized %d recordings a dead worker left open", len(repaired))
     _run_worker(
         build_server(settings),
         proto.CliArgs(log_level=settings.log_level, log_format="colored", dev=False),

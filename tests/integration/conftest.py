@@ -53,7 +53,10 @@ WorkerFactory = Callable[[int], ManagedProcess]
 
 @pytest.fixture
 def stack_settings(
-    livekit_server: LiveKitServer, database_url: str, monkeypatch: pytest.MonkeyPatch
+    livekit_server: LiveKitServer,
+    database_url: str,
+    run_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Settings:
     """Settings pointing at the test server, with an agent name no other worker uses."""
     agent_name = f"navan-test-{uuid.uuid4().hex[:6]}"
@@ -62,6 +65,7 @@ def stack_settings(
         "NAVAN_AGENT_NAME": agent_name,
         "NAVAN_DATABASE_URL": database_url,
         "NAVAN_PROFILE": "local",
+        "NAVAN_DATA_DIR": str(run_dir / agent_name),  # recordings of this test's calls
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -28,7 +30,10 @@ async def test_spoken_question_gets_a_spoken_answer(
     workers(0)
     question = caller_wav("Hello. I need some help with my flight to Boston next week.")
     out = tmp_path / "agent.wav"
-    report = await run_call(stack_settings, [question], out=out, reply_timeout=90)
+    # the demo traveler's number: the agent identifies the caller before greeting
+    report = await run_call(
+        stack_settings, [question], out=out, phone="+14155550123", reply_timeout=90
+    )
 
     # the agent greeted and answered out loud
     assert report.greeting_s is not None
@@ -42,6 +47,15 @@ async def test_spoken_question_gets_a_spoken_answer(
     caller_lines = [line.text.lower() for line in report.transcript if line.speaker == "caller"]
     assert len(agent_lines) >= 2, report.transcript  # greeting + answer
     assert any("flight" in line or "boston" in line for line in caller_lines), caller_lines
+    # the call was recorded (stereo Ogg/Opus) and indexed with its metadata
+    calls = await _wait_for_indexed_call(stack_settings, report.room)
+    assert calls.call.status == "complete", calls.call
+    assert calls.call.caller_masked != "+14155550123" and calls.call.caller_masked.endswith("0123")
+    assert calls.call.traveler and "Rivera" in calls.call.traveler
+    recording, _rate = sf.read(calls.local_path, dtype="int16", always_2d=True)
+    assert recording.shape[1] == 2  # caller left, agent right, one timeline
+    assert rms_dbfs(recording[:, 0]) > -70 and rms_dbfs(recording[:, 1]) > -70
+    assert any(line.speaker != "agent" for line in calls.transcript)
 
 
 async def test_call_without_server_names_the_url(
@@ -56,3 +70,20 @@ async def test_call_without_server_names_the_url(
     with pytest.raises(ServerNotRunningError, match=url) as info:
         await run_call(load_settings(), [caller_wav("hello")])
     assert "navan-voice up" in str(info.value)
+
+
+async def _wait_for_indexed_call(settings: Settings, room: str, timeout: float = 30.0) -> Any:
+    """The index row of the call in ``room`` once the worker has finalized it."""
+    from navan_voice.db.engine import make_session_factory
+    from navan_voice.recording.index import get_call, list_calls
+
+    factory = make_session_factory(settings.effective_database_url)
+    detail = None
+    for _ in range(int(timeout / 0.5)):
+        rows = [c for c in list_calls(factory, limit=200) if c.room == room]
+        if rows and rows[0].status != "recording":
+            detail = get_call(factory, rows[0].id)
+            break
+        await asyncio.sleep(0.5)
+    assert detail is not None, f"call in room {room} was not indexed within {timeout}s"
+    return detail

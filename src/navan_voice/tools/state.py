@@ -61,6 +61,7 @@ class CallState:
     notes: list[str] = field(default_factory=list)  # what happened, for a human's summary
     tags: dict[str, str] = field(default_factory=dict)  # free labels for recordings/analytics
     case_reference: str | None = None
+    room: str = ""  # the LiveKit room of the call (for recordings and logs)
     transfer_to_human: TransferHook | None = None
 
     @property
