@@ -32,6 +32,10 @@ CALLS = {
             "thanks, that's all",
         ],
     ),
+    "phone caller, ambiguous flight, cancel": (
+        Channel.PHONE,
+        ["I need to cancel my flight", "WN 2210", "yes please", "cancel my hotel too"],
+    ),
     "web caller, identify, policy, human": (
         Channel.WEB,
         [

@@ -156,3 +156,20 @@ async def test_garbled_input_is_answered(model: llm.LLM[None], db: SessionFactor
         assert text  # never a dead line
         if isinstance(model, LocalDialogueLLM):
             assert "didn't catch" in text
+
+
+async def test_ambiguous_flight_is_asked_about_then_resolved(
+    model: llm.LLM[None], db: SessionFactory
+) -> None:
+    state = phone(db)  # Alex Rivera has three upcoming flights
+    async with call(model, state) as (session, _):
+        result = await session.run(user_input="I need to cancel my flight")
+        result.expect.contains_agent_handoff(new_agent_type=FlightsAgent)
+        assert "?" in spoken(result)  # which one? (from the service, not invented)
+        assert state.pending is None
+
+        result = await session.run(user_input="WN 2210")
+        result.expect.contains_function_call(
+            name="propose_flight_cancellation", arguments={"flight": "WN2210"}
+        )
+        assert state.pending is not None

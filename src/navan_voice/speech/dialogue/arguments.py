@@ -19,6 +19,11 @@ _FREE_TEXT_HINTS = ("question", "query", "topic", "summary", "reason", "request"
                     "message", "text", "description", "details", "note")  # fmt: skip
 
 
+# who the caller is carries over from earlier tool calls; which flight or date does not (the
+# tools default to "the one being discussed", and a stale flight number would be worse)
+_CARRIED_KINDS = ("code", "last_name", "first_name", "name", "phone")
+
+
 def _kind(name: str, prop: dict[str, Any]) -> str:
     """Which extractor serves a parameter, from its name first and its description second."""
     n = name.lower()
@@ -156,7 +161,7 @@ def fill_arguments(
                     break
         if value is None and kind in ("last_name", "name"):
             value = _bare_name(conv)
-        if value is None:
+        if value is None and kind in _CARRIED_KINDS:
             value = next((p[name] for p in previous if p.get(name) is not None), None)
         if value is not None:
             args[name] = value

@@ -49,6 +49,16 @@ _STOP = {
 }  # fmt: skip
 
 
+_OBJECTS = {"flight", "hotel", "expense"}
+# the things a request is about, named as nouns ("fly" is no flight noun: "may I fly business?")
+_OBJECT_NOUNS = {
+    "flight": re.compile(r"\b(flights?|planes?)\b", re.I),
+    "hotel": re.compile(r"\b(hotels?|rooms?)\b", re.I),
+    "expense": re.compile(r"\b(expenses?|receipts?|reimbursements?)\b", re.I),
+}
+_HANDOFF = re.compile(r"^(transfer|hand_?off|route|escalate|connect|switch)_?(to_)?", re.I)
+
+
 @dataclass(frozen=True)
 class Scored:
     spec: ToolSpec
@@ -94,11 +104,16 @@ def score_tools(text: str, specs: list[ToolSpec]) -> list[Scored]:
         name_c, desc_c = _tool_concepts(spec)
         score = 3.0 * sum(WEIGHTS.get(c, 1.0) for c in utter_concepts & name_c)
         # a hand-off tool's scope is only in its description: that counts like a name
-        desc_weight = 2.0 if spec.properties else 3.0
+        desc_weight = 3.0 if _HANDOFF.match(spec.name) else 2.0
         score += desc_weight * sum(WEIGHTS.get(c, 1.0) for c in utter_concepts & desc_c)
         name_tokens = _tokens(spec.name)
         score += 1.0 * len(utter_tokens & name_tokens)
         score += 0.3 * len(utter_tokens & (_tokens(spec.description) - name_tokens))
+        # "cancel my hotel" is not for a tool named after flights
+        said_objects = {o for o, pattern in _OBJECT_NOUNS.items() if pattern.search(text)}
+        tool_objects = (name_c | (desc_c if _HANDOFF.match(spec.name) else set())) & _OBJECTS
+        if said_objects and tool_objects and not said_objects & tool_objects:
+            score -= 2.5
         if "confirm" in name_c and "confirm" not in utter_concepts:
             score -= 6.0  # confirming is a step of its own, reached by the caller's "yes"
         out.append(Scored(spec, score))

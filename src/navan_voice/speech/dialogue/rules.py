@@ -168,13 +168,25 @@ class RulesEngine:
         # from a list ("option 2") is no candidate before any tool has listed options
         today = self._today()
         listed = any("option" in (e.output or "").lower() for e in conv.tool_events())
+        # a tool that failed with a question ("Which one do you mean?") is the likely target
+        # of the caller's answer
+        events = conv.tool_events()
+        retry = (
+            events[-1].name
+            if ask_missing
+            and events
+            and events[-1].is_error
+            and (events[-1].output or "").rstrip().endswith("?")
+            else None
+        )
         scored = sorted(
             (
                 type(s)(
                     s.spec,
                     s.score
                     + 2.0 * evidence(s.spec, text, today)
-                    - (0.0 if listed or not picks_option(s.spec) else 4.0),
+                    - (0.0 if listed or not picks_option(s.spec) else 4.0)
+                    + (3.0 if s.spec.name == retry else 0.0),
                 )
                 for s in scored
             ),
