@@ -36,6 +36,10 @@ CALLS = {
         Channel.PHONE,
         ["I need to cancel my flight", "WN 2210", "yes please", "cancel my hotel too"],
     ),
+    "phone caller moves hotel dates": (
+        Channel.PHONE,
+        ["I need to change my hotel dates", "check in December 4 and check out December 7", "yes"],
+    ),
     "web caller, identify, policy, human": (
         Channel.WEB,
         [

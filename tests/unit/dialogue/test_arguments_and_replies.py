@@ -106,3 +106,13 @@ def test_tool_choice_none_never_calls_a_tool() -> None:
 )
 def test_instructions_become_speech(instruction: str, said: str) -> None:
     assert render(instruction) == said
+
+
+def test_arriving_after_a_hand_off_acts_on_the_carried_request() -> None:
+    trips = ToolSpec("list_upcoming_trips", "List the caller's upcoming trips.", {})
+    handoff = ToolEvent("transfer_to_flights", {}, "")
+    c = Conversation(
+        items=[Item("user", "what trips do I have coming up"), Item("tool", tool=handoff)]
+    )
+    decision = RulesEngine().decide(c, [trips])
+    assert decision.tool == "list_upcoming_trips"

@@ -121,15 +121,6 @@ def score_tools(text: str, specs: list[ToolSpec]) -> list[Scored]:
     return out
 
 
-def find_tool(specs: list[ToolSpec], *concepts: str) -> ToolSpec | None:
-    """The tool whose name carries all ``concepts`` (e.g. "confirm"), if there is one."""
-    for spec in specs:
-        name_c, _ = _tool_concepts(spec)
-        if set(concepts) <= name_c:
-            return spec
-    return None
-
-
 def confirm_tool(specs: list[ToolSpec], after: str | None) -> ToolSpec | None:
     """The confirming tool that goes with the tool ``after`` (quote_cancellation ->
     confirm_cancellation): the "confirm" tool sharing most name words with it."""

@@ -59,7 +59,9 @@ class RulesEngine:
         last = conv.last
         # a tool has just answered: speak its output
         if last is not None and last.kind == "tool" and last.tool and last.tool.output is not None:
-            return Decision(text=replies.speak_tool_output(last.tool), reason="tool output")
+            # an empty output of another agent's tool is a hand-off to us: no "Done." for that
+            if last.tool.output or last.tool.name in {s.name for s in specs}:
+                return Decision(text=replies.speak_tool_output(last.tool), reason="tool output")
         if not conv.user_turns or (last is not None and last.kind != "user"):
             return self._unprompted(conv, specs)
         return self._answer(conv, specs, conv.user_turns[-1])
