@@ -57,11 +57,15 @@ class RulesEngine:
         if tool_choice == "none":
             specs = []
         last = conv.last
-        # a tool has just answered: speak its output
-        if last is not None and last.kind == "tool" and last.tool and last.tool.output is not None:
-            # an empty output of another agent's tool is a hand-off to us: no "Done." for that
-            if last.tool.output or last.tool.name in {s.name for s in specs}:
-                return Decision(text=replies.speak_tool_output(last.tool), reason="tool output")
+        # a tool has just answered: speak its output (but an empty output of another agent's
+        # tool is a hand-off to us, which needs no "Done.")
+        answered = last.tool if last is not None and last.kind == "tool" else None
+        if (
+            answered is not None
+            and answered.output is not None
+            and (answered.output or answered.name in {s.name for s in specs})
+        ):
+            return Decision(text=replies.speak_tool_output(answered), reason="tool output")
         if not conv.user_turns or (last is not None and last.kind != "user"):
             return self._unprompted(conv, specs)
         return self._answer(conv, specs, conv.user_turns[-1])
