@@ -20,6 +20,9 @@ MONDAY = dt.date(2026, 5, 4)
         ("code N V N 7 Q 2 please", "NVN7Q2"),
         ("it's n-v-n seven q two", "NVN7Q2"),
         ("confirmation nvc9d4", "NVC9D4"),
+        ("NVN 7Q2", "NVN7Q2"),  # as speech-to-text groups it
+        ("My code is NVN-7-Q-2.", "NVN7Q2"),
+        ("N.V.N.7.Q.2", "NVN7Q2"),
     ],
 )
 def test_confirmation_codes(text: str, code: str) -> None:
@@ -28,6 +31,7 @@ def test_confirmation_codes(text: str, code: str) -> None:
 
 def test_flight_number_is_not_a_confirmation_code() -> None:
     assert slots.confirmation_codes("cancel UA1542") == []
+    assert slots.confirmation_codes("cancel UA 1542 on the 2nd") == []
     assert slots.flight_numbers("cancel UA 1542 please") == ["UA1542"]
 
 

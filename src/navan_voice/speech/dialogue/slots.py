@@ -105,10 +105,28 @@ def _collapse_spelled(text: str) -> str:
     return " ".join(out)
 
 
+def _joined_groups(text: str) -> list[str]:
+    """Six-character codes written in groups by speech-to-text: "NVN 7Q2", "NVN-7-Q-2"."""
+    toks = [t for t in re.split(r"[\s\-.,]+", text) if t]
+    out: list[str] = []
+    for i in range(len(toks)):
+        joined = ""
+        for tok in toks[i : i + 6]:
+            if not (tok.isalnum() and len(tok) <= 3 and (tok.isupper() or tok.isdigit())):
+                break
+            joined += tok
+            if len(joined) == 6 and joined != tok:
+                out.append(joined)
+                break
+            if len(joined) > 6:
+                break
+    return out
+
+
 def confirmation_codes(text: str) -> list[str]:
     """Booking codes: 5-8 letters/digits with at least one letter and one digit ("NVN7Q2")."""
     found: list[str] = []
-    for source in (text, _collapse_spelled(text)):
+    for source in (text, _collapse_spelled(text), " ".join(_joined_groups(text))):
         for tok in re.findall(r"\b[A-Za-z0-9]{5,8}\b", source):
             up = tok.upper()
             has_digit = any(c.isdigit() for c in up)
