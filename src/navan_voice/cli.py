@@ -44,7 +44,7 @@ def _setup_logging(level: str) -> None:
         handlers=[RichHandler(console=console, show_path=False, rich_tracebacks=False)],
         force=True,
     )
-    for noisy in ("httpx", "httpcore", "asyncio", "websockets"):
+    for noisy in ("httpx", "httpcore", "asyncio", "websockets", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -152,13 +152,16 @@ def worker() -> None:
 @friendly_errors
 def up(
     workers: Annotated[int, typer.Option(help="How many worker processes to start.")] = 1,
+    phone: Annotated[
+        bool, typer.Option(help="Also start Redis + livekit-sip for phone calls (SIP on 5060).")
+    ] = False,
 ) -> None:
     """Start the whole local stack (livekit-server + agent workers) until Ctrl-C."""
     from navan_voice.stack.up import run_stack
 
     settings = _settings()
     _prepare_database(settings)
-    run_stack(settings, console, workers=workers)
+    run_stack(settings, console, workers=workers, phone=phone)
 
 
 @app.command()

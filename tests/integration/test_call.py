@@ -46,6 +46,7 @@ async def test_spoken_question_gets_a_spoken_answer(
     agent_lines = [line.text for line in report.transcript if line.speaker == "agent"]
     caller_lines = [line.text.lower() for line in report.transcript if line.speaker == "caller"]
     assert len(agent_lines) >= 2, report.transcript  # greeting + answer
+    assert "Alex" in agent_lines[0], agent_lines[0]  # identified by number, greeted by name
     assert any("flight" in line or "boston" in line for line in caller_lines), caller_lines
     # the call was recorded (stereo Ogg/Opus) and indexed with its metadata
     calls = await _wait_for_indexed_call(stack_settings, report.room)

@@ -35,12 +35,13 @@ class GreeterAgent(NavanAgent):
 
     async def on_enter(self) -> None:
         self._arrived()
-        traveler = await identify_from_phone(self.state)
-        if traveler is not None:
+        # the worker usually identified the number already (prepare_call); else try now
+        await identify_from_phone(self.state)
+        if self.state.identified and self.state.traveler_name:
             await self.update_instructions(instructions_for(self.prompt, self.state))
+            first_name = self.state.traveler_name.split()[0]
             greeting = (
-                f"Greet {traveler.first_name} by name as Navan travel support and ask how "
-                "you can help."
+                f"Greet {first_name} by name as Navan travel support and ask how you can help."
             )
         else:
             greeting = (

@@ -275,6 +275,33 @@ class Caller:
         await self.wait_agent_done(reply_timeout)
         return latency
 
+    async def interrupt(self, utterance: np.ndarray, timeout: float = 20.0) -> float | None:
+        """Speak over the agent; return seconds from our speech onset to the agent's audio
+        stopping at the caller (None: the agent was not talking, or never stopped)."""
+        if self.listener.quiet_for(0.1):
+            return None  # nothing to interrupt
+        self._spoken.clear()
+        onset = time.monotonic() + self.source.queued_duration
+        await self._queue.put(utterance)
+        deadline = onset + timeout
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+            last = self.listener.last_loud
+            if last is not None and time.monotonic() - last >= 0.3:
+                stop = last - onset
+                self.progress(f"agent stopped {stop:.2f}s after the caller started talking")
+                return stop if stop >= 0 else None
+        return None
+
+    async def wait_until_agent_talks(self, timeout: float) -> bool:
+        """Wait for the next agent audio (e.g. the greeting); False on time-out."""
+        self.listener.arm(time.monotonic())
+        try:
+            await asyncio.wait_for(self.listener.heard.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
     async def close(self) -> None:
         """Hang up: stop our tasks, leave, and delete the room so the agent's job ends."""
         if not self._room_created:

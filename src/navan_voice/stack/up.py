@@ -12,6 +12,7 @@ from navan_voice.config import Settings
 from navan_voice.domain.errors import ServerNotRunningError
 from navan_voice.stack.livekit_server import LiveKitServer
 from navan_voice.stack.processes import ManagedProcess
+from navan_voice.stack.sip import PhoneStack
 
 REGISTERED_MARK = "worker registered"
 
@@ -39,15 +40,23 @@ def _read(path: Path) -> str:
         return ""
 
 
-def run_stack(settings: Settings, console: Console, *, workers: int = 1) -> None:
+def run_stack(
+    settings: Settings, console: Console, *, workers: int = 1, phone: bool = False
+) -> None:
     """Start everything, print where it is, and stay up until Ctrl-C; then stop it all."""
     run_dir = settings.data_dir / "run"
-    server = LiveKitServer(settings, run_dir=run_dir)
+    server: LiveKitServer | PhoneStack
+    server = (
+        PhoneStack(settings, run_dir=run_dir) if phone else LiveKitServer(settings, run_dir=run_dir)
+    )
     procs: list[ManagedProcess] = []
     try:
-        with console.status("starting livekit-server..."):
+        what = "Redis + livekit-server + livekit-sip" if phone else "livekit-server"
+        with console.status(f"starting {what}..."):
             server.start()
-        console.print(f"[green]✓[/] livekit-server  {server.url}  (log {run_dir}/livekit-7880.log)")
+        console.print(f"[green]✓[/] livekit-server  {server.url}  (logs in {run_dir})")
+        if isinstance(server, PhoneStack):
+            console.print(f"[green]✓[/] livekit-sip     {server.sip.sip_uri}  (SIP/UDP)")
         for i in range(workers):
             log = run_dir / f"worker-{i}.log"
             with console.status(f"starting agent worker {i + 1}/{workers} (loads the models)..."):
