@@ -13,7 +13,8 @@ How context reaches the model: one *system* message (id ``navan-screen``) with t
 text — or, with ``images=True``, one *user* message holding the frame as an image — is kept
 at the end of the current agent's chat context and replaced whenever it is refreshed: when the
 caller starts and stops speaking (so it is there before the turn's transcript is final, which
-keeps preemptive generation valid, see DESIGN.md) and before a typed message is answered.
+keeps preemptive generation valid, see DESIGN.md), as soon as OCR reads new text on the
+screen, and before a typed message is answered.
 Structured page context (RPC ``navan.page_context``, JSON) becomes the ``navan-page`` system
 message at once.
 """
@@ -66,7 +67,7 @@ class VisualContext:
         self._room = room
         self._session = session
         self._images = images
-        self.watcher = ScreenWatcher(room, ocr=not images)
+        self.watcher = ScreenWatcher(room, ocr=not images, on_text=self._on_screen_text)
         self.page_context: dict[str, Any] = {}
         self._refresh_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -162,13 +163,20 @@ class VisualContext:
 
     def _on_user_state(self, ev: UserStateChangedEvent) -> None:
         if ev.new_state in ("speaking", "listening") and self.watcher.sharing:
-            task = asyncio.create_task(self._safe_refresh())
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            # at the end of speech, wait a little for a first OCR still running
+            self._spawn_refresh(wait_s=2.0 if ev.new_state == "listening" else 0.0)
 
-    async def _safe_refresh(self) -> None:
+    def _on_screen_text(self, text: str) -> None:
+        self._spawn_refresh(wait_s=0.0)  # new text on the screen: the model sees it at once
+
+    def _spawn_refresh(self, wait_s: float) -> None:
+        task = asyncio.create_task(self._safe_refresh(wait_s))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _safe_refresh(self, wait_s: float) -> None:
         try:
-            await self.refresh()
+            await self.refresh(wait_s)
         except Exception:
             logger.exception("could not refresh the screen context; the call goes on")
 

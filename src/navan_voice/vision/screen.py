@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,8 +57,16 @@ def fingerprint(rgb: Frame) -> bytes:
 class ScreenWatcher:
     """The latest frame and text of the caller's screen share in ``room``."""
 
-    def __init__(self, room: rtc.Room, *, ocr: bool = True, ocr_interval_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        room: rtc.Room,
+        *,
+        ocr: bool = True,
+        ocr_interval_s: float = 1.0,
+        on_text: Callable[[str], None] | None = None,
+    ) -> None:
         self._room = room
+        self._on_text = on_text
         self._ocr = ocr
         self._interval = ocr_interval_s
         self._frame: rtc.VideoFrame | None = None
@@ -183,8 +192,11 @@ class ScreenWatcher:
                     self._blank = is_blank(rgb)
                     started = time.perf_counter()
                     text = "" if self._blank else await asyncio.to_thread(read_text, rgb)
+                    changed = text != self._text
                     if self._frame is not None:  # the share may have stopped meanwhile
                         self._text, self._text_for = text, mark
+                        if changed and self._on_text is not None:
+                            self._on_text(text)
                     logger.info(
                         "screen OCR: %d chars in %.2fs", len(text), time.perf_counter() - started
                     )

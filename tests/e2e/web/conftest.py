@@ -112,7 +112,9 @@ def web_stack(
                 shutil.copy(proc.log_path, ARTIFACTS / proc.log_path.name)
 
 
-def caller_audio(text: str, path: Path, tail_silence_s: float = 25.0) -> Path:
+def caller_audio(
+    text: str, path: Path, lead_silence_s: float = 1.5, tail_silence_s: float = 25.0
+) -> Path:
     """Caller speech (flite) as 48 kHz WAV with silence around it: Chromium loops the file."""
     raw = path.with_suffix(".raw.wav")
     subprocess.run(["flite", "-t", text, "-o", str(raw)], check=True)
@@ -128,7 +130,7 @@ def caller_audio(text: str, path: Path, tail_silence_s: float = 25.0) -> Path:
             "1",
             str(path),
             "pad",
-            "1.5",
+            str(lead_silence_s),
             str(tail_silence_s),
         ],
         check=True,
@@ -149,14 +151,22 @@ BrowserFactory = Callable[..., object]
 
 @pytest.fixture
 def browser_page(tmp_path: Path) -> Iterator[Callable[..., object]]:
-    """``open(audio_wav=None, fake_media=True)`` → a Playwright page in a fresh Chromium."""
+    """``open(audio_wav=None, deny_media=False)`` → a Playwright page in a fresh Chromium."""
     sync_api = pytest.importorskip("playwright.sync_api")
     pw = sync_api.sync_playwright().start()
     browsers: list[object] = []
 
-    def open_page(audio_wav: Path | None = None, fake_media: bool = True) -> object:
+    def open_page(audio_wav: Path | None = None, deny_media: bool = False) -> object:
         args = list(CHROMIUM_FLAGS)
-        if fake_media:
+        if deny_media:  # devices exist, but nobody grants the permission prompt
+            # without a media permission Chrome hides host ICE candidates behind mDNS names,
+            # which a loopback livekit-server cannot resolve (a public server is reached
+            # through its own candidates): show them, as a granted permission would
+            args += [
+                "--use-fake-device-for-media-stream",
+                "--disable-features=WebRtcHideLocalIpsWithMdns",
+            ]
+        else:
             wav = audio_wav or silence(tmp_path / f"silence-{len(browsers)}.wav")
             args += [*FAKE_MEDIA_FLAGS, f"--use-file-for-fake-audio-capture={wav}"]
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=args, headless=True)

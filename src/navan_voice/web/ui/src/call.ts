@@ -51,6 +51,10 @@ function notice(text: string): void {
 }
 
 function setAgentState(state: string): void {
+  if (debug.agentState === "disconnected" || debug.agentState === "joining") {
+    // the agent's session is up (it publishes its state): typed messages now reach it
+    for (const id of ["chat-text", "chat-send"]) $<HTMLButtonElement>(id).disabled = false;
+  }
   debug.agentState = state;
   $("agent-state").textContent = state;
   $("call").dataset.state = state;
@@ -97,7 +101,12 @@ async function sendPageContext(agent: RemoteParticipant): Promise<void> {
 function onAgent(agent: RemoteParticipant): void {
   if (debug.agentIdentity) return;
   debug.agentIdentity = agent.identity;
-  setAgentState(agent.attributes["lk.agent.state"] || "joining");
+  const state = agent.attributes["lk.agent.state"];
+  if (state) setAgentState(state);
+  else {
+    debug.agentState = "joining";
+    $("agent-state").textContent = "agent joining";
+  }
   void sendPageContext(agent);
 }
 
@@ -180,7 +189,8 @@ async function start(): Promise<void> {
       }
     })
     .on(RoomEvent.Disconnected, () => {
-      setAgentState("disconnected");
+      debug.agentState = "disconnected";
+      $("agent-state").textContent = "disconnected";
       $<HTMLButtonElement>("start").disabled = false;
       for (const id of ["share", "hangup", "chat-text", "chat-send"]) {
         $<HTMLButtonElement>(id).disabled = true;
@@ -200,17 +210,15 @@ async function start(): Promise<void> {
 
   await room.connect(tok.server_url, tok.participant_token);
   for (const p of room.remoteParticipants.values()) if (isAgent(p)) onAgent(p);
-  for (const id of ["share", "hangup", "chat-text", "chat-send"]) {
-    $<HTMLButtonElement>(id).disabled = false;
-  }
+  for (const id of ["share", "hangup"]) $<HTMLButtonElement>(id).disabled = false;
   try {
     await room.localParticipant.setMicrophoneEnabled(true);
   } catch (e) {
     debug.micError = (e as Error).name || "error";
     notice("Your browser did not let this page use the microphone, so the agent cannot hear " +
       "you. Allow the microphone in the address bar and start again — or type your question " +
-      "in the box below; the agent answers in text and voice.");
-    $("chat-text").focus();
+      "in the box below (it opens as soon as the agent joins); the agent answers in text " +
+      "and voice.");
   }
   if ($<HTMLInputElement>("use-camera").checked) {
     await room.localParticipant.setCameraEnabled(true).catch(() =>
