@@ -99,7 +99,8 @@ def test_not_garbled(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "n"), [("the second one", 2), ("option 3", 3), ("number two", 2), ("hmm", None)]
+    ("text", "n"),
+    [("the second one", 2), ("option 3", 3), ("number two", 2), ("Two.", 2), ("hmm", None)],
 )
 def test_ordinal(text: str, n: int | None) -> None:
     assert slots.ordinal(text) == n

@@ -277,6 +277,9 @@ def ordinal(text: str) -> int | None:
     for word, n in _ORDINALS.items():
         if re.search(rf"\b{word}\b", low) and not re.search(rf"\b{word} (name|class)\b", low):
             return n
+    bare = re.fullmatch(r"\W*(?:the )?(\d{1,2}|\w+)(?: one)?(?: please)?\W*", low)
+    if bare and (bare.group(1).isdigit() or bare.group(1) in _SMALL_NUMBERS):
+        return int(bare.group(1)) if bare.group(1).isdigit() else _SMALL_NUMBERS[bare.group(1)]
     m = re.search(r"\b(?:option|number|choice|flight|#)\s*(\d{1,2}|\w+)\b", low)
     if m:
         tok = m.group(1)
