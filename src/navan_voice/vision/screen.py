@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from livekit import rtc
+from numpy.typing import NDArray
 
 from navan_voice.vision.ocr import Frame, is_blank, read_text
 
@@ -45,13 +46,29 @@ def to_rgb(frame: rtc.VideoFrame) -> Frame:
     return array
 
 
-def fingerprint(rgb: Frame) -> bytes:
-    """A coarse thumbnail: equal for frames that look the same (cursor blinks aside)."""
+THUMB = (18, 32)
+CHANGE_LEVEL = 6.0  # mean grey-level difference of thumbnails that counts as a new picture
+
+
+def fingerprint(rgb: Frame) -> NDArray[np.float32]:
+    """A coarse grey thumbnail (THUMB) of the frame, for ``looks_different``."""
     h, w = rgb.shape[:2]
     if h == 0 or w == 0:
-        return b""
-    small = rgb[:: max(1, h // 24), :: max(1, w // 32)].mean(axis=2)
-    return bytes((small // 16).astype(np.uint8).tobytes())
+        return np.zeros(THUMB, np.float32)
+    step = max(1, min(h, w) // 180)  # a few hundred pixels across are plenty
+    grey = rgb[::step, ::step].mean(axis=2, dtype=np.float32)
+    h, w = grey.shape
+    rows = np.array_split(np.arange(h), THUMB[0])
+    cols = np.array_split(np.arange(w), THUMB[1])
+    return np.array(
+        [[grey[r[0] : r[-1] + 1, c[0] : c[-1] + 1].mean() for c in cols] for r in rows],
+        dtype=np.float32,
+    )
+
+
+def looks_different(a: NDArray[np.float32] | None, b: NDArray[np.float32]) -> bool:
+    """True when the pictures differ beyond video-coding noise and a blinking cursor."""
+    return a is None or float(np.abs(a - b).mean()) > CHANGE_LEVEL
 
 
 class ScreenWatcher:
@@ -72,7 +89,7 @@ class ScreenWatcher:
         self._frame: rtc.VideoFrame | None = None
         self._frame_at = 0.0
         self._text: str | None = None
-        self._text_for: bytes | None = None
+        self._text_for: NDArray[np.float32] | None = None
         self._blank = False
         self._track_sid: str | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -188,7 +205,7 @@ class ScreenWatcher:
             try:
                 rgb = await asyncio.to_thread(to_rgb, frame)
                 mark = fingerprint(rgb)
-                if mark != self._text_for:
+                if looks_different(self._text_for, mark):
                     self._blank = is_blank(rgb)
                     started = time.perf_counter()
                     text = "" if self._blank else await asyncio.to_thread(read_text, rgb)

@@ -20,7 +20,7 @@ from navan_voice.vision.avatar import (
 )
 from navan_voice.vision.context import page_message_text, screen_message_text
 from navan_voice.vision.ocr import is_blank, read_text, shrink, tidy
-from navan_voice.vision.screen import fingerprint
+from navan_voice.vision.screen import fingerprint, looks_different
 
 pytestmark = pytest.mark.unit
 needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None, reason="no tesseract")
@@ -60,10 +60,12 @@ def test_ocr_reads_a_booking_error_at_any_size() -> None:
         assert "Booking error" in text and "HTL-48213" in text
 
 
-def test_fingerprint_same_picture_same_mark() -> None:
+def test_fingerprint_ignores_noise_but_sees_a_new_page() -> None:
     a = booking_error()
-    assert fingerprint(a) == fingerprint(a.copy())
-    assert fingerprint(a) != fingerprint(np.zeros_like(a))
+    noisy = np.clip(a.astype(np.int16) + np.random.default_rng(1).integers(-8, 9, a.shape), 0, 255)
+    assert not looks_different(fingerprint(a), fingerprint(noisy.astype(np.uint8)))
+    assert looks_different(fingerprint(a), fingerprint(np.zeros_like(a)))
+    assert looks_different(None, fingerprint(a))
 
 
 def test_mouth_opens_with_loudness() -> None:
