@@ -187,3 +187,33 @@ def screenshot(page: object, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
     return path
+
+
+@pytest.fixture(scope="module")
+def dashboard_app(
+    database_url: str,  # noqa: F811
+    run_dir: Path,  # noqa: F811
+) -> Iterator[WebStack]:
+    """The web app alone (no worker), over the seeded database, for the dashboard tests."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is missing: run `make install`")
+    port = free_port()
+    env = {
+        "NAVAN_DATABASE_URL": database_url,
+        "NAVAN_PROFILE": "local",
+        "NAVAN_WEB_PORT": str(port),
+        "NAVAN_DASHBOARD_PASSWORD": DASHBOARD_PASSWORD,
+    }
+    web = ManagedProcess(
+        name="dashboard-app",
+        argv=[sys.executable, "-m", "navan_voice.web"],
+        log_path=run_dir / f"dashboard-{port}.log",
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        web.start()
+        web.wait_ready(lambda: http_ok(f"http://127.0.0.1:{port}/healthz"), 60, "web app")
+        yield WebStack(f"http://127.0.0.1:{port}", "", database_url, web.log_path, web.log_path)
+    finally:
+        web.stop()
