@@ -37,6 +37,8 @@ from navan_voice.speech.factory import build_llm, build_stt, build_tts, build_tu
 from navan_voice.speech.models import ModelBundle, load_local_models
 from navan_voice.telephony.calls import make_transfer_hook, outbound_notice
 from navan_voice.telephony.silence import SilenceGuard, away_timeout
+from navan_voice.vision.avatar import start_avatar
+from navan_voice.vision.context import VisualContext
 
 logger = logging.getLogger("navan_voice.worker")
 
@@ -134,13 +136,31 @@ async def entrypoint(ctx: JobContext) -> None:
     session = build_session(settings, models, state, phone=is_sip)
     recorder = attach_recorder(session, state, settings=settings, session_factory=db)
     ctx.add_shutdown_callback(recorder.aclose)
+    # web calls: screen share → context (+ a look_at_screen tool) and a talking avatar;
+    # a caller that cannot show video (phone, `navan-voice call`) gets neither
+    visual = None if is_sip else VisualContext(ctx.room, session, images=settings.vision_images)
+    if visual is not None:
+        state.extra_tools.append(visual.look_at_screen_tool())
+    wants_video = not is_sip and bool(meta.get("video", True))
+    avatar = await start_avatar(settings, session, ctx.room) if wants_video else None
+    if avatar is not None:
+        ctx.add_shutdown_callback(avatar.aclose)
+    room_options = room_io.RoomOptions(
+        participant_identity=participant.identity,
+        audio_output=avatar is None,  # the avatar publishes the agent's audio with its video
+    )
+    if visual is not None:
+        room_options.text_input = visual.text_input_options()
     await session.start(
         agent=build_first_agent(state),
         room=ctx.room,
-        room_options=room_io.RoomOptions(participant_identity=participant.identity),
+        room_options=room_options,
         record=False,  # our recorder (pausable, indexed) replaces livekit's own
     )
     await recorder.start()
+    if visual is not None:
+        visual.start()
+        ctx.add_shutdown_callback(visual.aclose)
     if is_sip:
         _wire_phone(ctx, session, state, settings, participant)
     if notice := outbound_notice(meta):

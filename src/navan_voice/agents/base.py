@@ -51,8 +51,11 @@ class NavanAgent(Agent):
     def __init__(
         self, state: CallState, *, tools: list[Any], chat_ctx: ChatContext | None = None
     ) -> None:
+        # call-wide tools the worker adds (e.g. look_at_screen on a web call) go to every agent
         super().__init__(
-            instructions=instructions_for(self.prompt, state), tools=tools, chat_ctx=chat_ctx
+            instructions=instructions_for(self.prompt, state),
+            tools=[*tools, *state.extra_tools],
+            chat_ctx=chat_ctx,
         )
         self.state = state
 

@@ -150,7 +150,13 @@ class Caller:
         async with api.LiveKitAPI(s.livekit_http_url, s.livekit_api_key, secret) as lkapi:
             await lkapi.room.create_room(api.CreateRoomRequest(name=self.room_name))
             self._room_created = True
-            meta = {"channel": "web", "caller_phone": self.phone, "source": "navan-voice call"}
+            # an audio-only caller: no avatar video for it
+            meta = {
+                "channel": "web",
+                "caller_phone": self.phone,
+                "source": "navan-voice call",
+                "video": False,
+            }
             await lkapi.agent_dispatch.create_dispatch(
                 api.CreateAgentDispatchRequest(
                     agent_name=s.agent_name, room=self.room_name, metadata=json.dumps(meta)

@@ -11,7 +11,7 @@ from rich.console import Console
 from navan_voice.config import Settings
 from navan_voice.domain.errors import ServerNotRunningError
 from navan_voice.stack.livekit_server import LiveKitServer
-from navan_voice.stack.processes import ManagedProcess
+from navan_voice.stack.processes import ManagedProcess, http_ok, require_free_port
 from navan_voice.stack.sip import PhoneStack
 
 REGISTERED_MARK = "worker registered"
@@ -30,6 +30,23 @@ def start_worker(settings: Settings, url: str, log_path: Path, index: int = 0) -
     proc.wait_ready(
         lambda: REGISTERED_MARK in _read(log_path), 180.0, "registration with livekit-server"
     )
+    return proc
+
+
+def start_web(settings: Settings, url: str, log_path: Path) -> ManagedProcess:
+    """Start the web app (token endpoint, call page, dashboard) and wait until it answers."""
+    from navan_voice.web.app import readiness_url
+
+    require_free_port(settings.web_port, "the web app (NAVAN_WEB_PORT)")
+    proc = ManagedProcess(
+        name="web",
+        argv=[sys.executable, "-m", "navan_voice.web"],
+        log_path=log_path,
+        env={"NAVAN_LIVEKIT_URL": url},
+    )
+    proc.start()
+    ready = readiness_url(settings)
+    proc.wait_ready(lambda: http_ok(ready), 60.0, f"GET {ready}")
     return proc
 
 
@@ -57,6 +74,14 @@ def run_stack(
         console.print(f"[green]✓[/] livekit-server  {server.url}  (logs in {run_dir})")
         if isinstance(server, PhoneStack):
             console.print(f"[green]✓[/] livekit-sip     {server.sip.sip_uri}  (SIP/UDP)")
+        web = start_web(settings, server.url, run_dir / "web.log")
+        procs.append(web)
+        console.print(
+            f"[green]✓[/] web app         http://127.0.0.1:{settings.web_port}/  "
+            "(call page; /dashboard"
+            + ("" if settings.dashboard_password else ": set NAVAN_DASHBOARD_PASSWORD to sign in")
+            + ")"
+        )
         for i in range(workers):
             log = run_dir / f"worker-{i}.log"
             with console.status(f"starting agent worker {i + 1}/{workers} (loads the models)..."):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from navan_voice.db.engine import SessionFactory
 from navan_voice.domain.models import (
@@ -62,6 +63,7 @@ class CallState:
     tags: dict[str, str] = field(default_factory=dict)  # free labels for recordings/analytics
     case_reference: str | None = None
     room: str = ""  # the LiveKit room of the call (for recordings and logs)
+    extra_tools: list[Any] = field(default_factory=list)  # call-wide tools every agent offers
     transfer_to_human: TransferHook | None = None
 
     @property
