@@ -7,6 +7,7 @@ import asyncio
 import subprocess
 import time
 import wave
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -30,13 +31,22 @@ def speak(text: str, path: Path, voice: str = "en-us") -> np.ndarray:
 
 
 class CallerInput(io.AudioInput):
-    """Plays ``pcm`` in 20 ms frames at real-time pace, then silence."""
+    """Plays ``pcm`` in 20 ms frames at real-time pace, then silence.
 
-    def __init__(self, pcm: np.ndarray) -> None:
+    ``then`` holds further segments, each with a condition: the caller stays silent until the
+    condition holds (e.g. the agent answered), then speaks the segment, like a person would.
+    ``segment_starts`` records where (seconds into the stream) each of them began.
+    """
+
+    def __init__(
+        self, pcm: np.ndarray, then: list[tuple[Callable[[], bool], np.ndarray]] | None = None
+    ) -> None:
         super().__init__(label="caller")
         self._pcm = pcm
         self._pos = 0
         self._next = 0.0
+        self._then = list(then or [])
+        self.segment_starts: list[float] = []
 
     async def __anext__(self) -> rtc.AudioFrame:
         now = time.monotonic()
@@ -45,6 +55,11 @@ class CallerInput(io.AudioInput):
         if self._next > now:
             await asyncio.sleep(self._next - now)
         self._next += FRAME / RATE
+        if self._pos >= len(self._pcm) and self._then and self._then[0][0]():
+            _, segment = self._then.pop(0)
+            pad = np.zeros(self._pos - len(self._pcm), dtype=np.int16)
+            self._pcm = np.concatenate([self._pcm, pad, segment])
+            self.segment_starts.append(self._pos / RATE)
         chunk = self._pcm[self._pos : self._pos + FRAME]
         self._pos += FRAME
         if len(chunk) < FRAME:
@@ -53,7 +68,7 @@ class CallerInput(io.AudioInput):
 
     @property
     def finished(self) -> bool:
-        return self._pos >= len(self._pcm)
+        return self._pos >= len(self._pcm) and not self._then
 
 
 class Speaker(io.AudioOutput):

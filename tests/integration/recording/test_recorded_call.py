@@ -49,12 +49,6 @@ def _decode(path: Path) -> tuple[np.ndarray, int]:
     return np.concatenate(chunks, axis=1), rate
 
 
-@pytest.mark.xfail(
-    reason="flaky on 2 cores: the caller's two sentences are sometimes committed as one user "
-    "turn (6 s apart), so the scripted resume never runs; the audio/transcript checks below "
-    "are the point of the test and pass whenever the turns split",
-    strict=False,
-)
 async def test_recorded_call_pauses_over_card(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -70,12 +64,18 @@ async def test_recorded_call_pauses_over_card(
     factory = make_session_factory(db_url)
     settings = Settings(data_dir=tmp_path)
 
-    gap = np.zeros(int(RATE * 6.0), dtype=np.int16)
+    gap = np.zeros(int(RATE * 3.0), dtype=np.int16)
     first = speak("I would like to change my flight please.", tmp_path / "a.wav")
     card = speak(f"My card number is {CARD_WORDS}.", tmp_path / "b.wav")
-    caller = CallerInput(np.concatenate([gap[: RATE // 2], first, gap, card, gap]))
-    card_start = (RATE // 2 + len(first) + len(gap)) / RATE
-    card_end = card_start + len(card) / RATE
+
+    def agent_asked_for_card() -> bool:
+        # the caller reads the card only once the agent paused and finished asking for it
+        return len(recorder.tool_calls) >= 1 and session.agent_state == "listening"
+
+    caller = CallerInput(
+        np.concatenate([gap[: RATE // 2], first]),
+        then=[(agent_asked_for_card, np.concatenate([gap[: RATE // 2], card, gap]))],
+    )
 
     llm = ScriptedLLM(
         [call("pause_recording"), say("Sure. Please read me the card number.")],
@@ -104,6 +104,9 @@ async def test_recorded_call_pauses_over_card(
         await asyncio.sleep(0.2)
     await asyncio.sleep(1.5)  # the reply's tone
     await recorder.aclose()
+    assert caller.segment_starts, "the agent never asked for the card"
+    card_start = caller.segment_starts[0] + 0.5
+    card_end = card_start + len(card) / RATE
     await session.aclose()
 
     detail = get_call(factory, "rec-test-1")
