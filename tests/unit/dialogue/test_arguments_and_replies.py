@@ -116,3 +116,9 @@ def test_arriving_after_a_hand_off_acts_on_the_carried_request() -> None:
     )
     decision = RulesEngine().decide(c, [trips])
     assert decision.tool == "list_upcoming_trips"
+
+
+def test_screen_question_reads_the_shared_screen() -> None:
+    screen = ToolSpec("look_at_screen", "Look at the traveler's shared screen.", {})
+    decision = RulesEngine().decide(conv("there's an error on my screen"), [IDENTIFY, screen])
+    assert decision.tool == "look_at_screen"

@@ -33,6 +33,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "upcoming": ("upcoming", "next", "coming up", "scheduled", "when am i", "my trips", "list",
                  "itinerary"),
     "lookup": ("look up", "find", "check", "status", "what", "when", "details", "show"),
+    "screen": ("screen", "see my", "can you see", "showing", "error message", "web page",
+               "look at"),
     "case": ("case", "ticket", "complaint", "support"),
 }  # fmt: skip
 
