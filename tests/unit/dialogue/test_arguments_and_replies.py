@@ -122,3 +122,19 @@ def test_screen_question_reads_the_shared_screen() -> None:
     screen = ToolSpec("look_at_screen", "Look at the traveler's shared screen.", {})
     decision = RulesEngine().decide(conv("there's an error on my screen"), [IDENTIFY, screen])
     assert decision.tool == "look_at_screen"
+
+
+def test_application_context_messages_are_not_caller_turns() -> None:
+    from livekit.agents import llm
+
+    from navan_voice.speech.dialogue.context import conversation_from_chat_ctx
+
+    ctx = llm.ChatContext.empty()
+    ctx.add_message(role="system", content="You are the greeter.")
+    ctx.add_message(role="user", content="I need help with my trip")
+    # what the caller's screen shows, kept up to date under its own id by the vision module
+    ctx.insert(llm.ChatMessage(id="navan-screen", role="system", content=["Screen: Error 42"]))
+    conv = conversation_from_chat_ctx(ctx)
+    assert conv.instructions == "You are the greeter."
+    assert conv.last is not None and conv.last.kind == "user"
+    assert conv.user_turns == ["I need help with my trip"]

@@ -118,7 +118,15 @@ def conversation_from_chat_ctx(chat_ctx: llm.ChatContext) -> Conversation:
     for item in chat_ctx.items:
         if isinstance(item, llm.ChatMessage):
             text = (item.text_content or "").strip()
-            if item.role in ("system", "developer"):
+            if item.id.startswith("lk.") and item.role in ("system", "developer"):
+                # livekit's own instructions messages (static and dynamic parts)
+                conv.instructions = f"{conv.instructions}\n\n{text}".strip()
+                seen_instructions = True
+            elif not item.id.startswith("item_"):
+                # a message the application keeps up to date under its own id (what the
+                # caller's screen shows, say): context, neither a caller turn nor an order
+                continue
+            elif item.role in ("system", "developer"):
                 if not seen_instructions:
                     conv.instructions = text
                     seen_instructions = True
