@@ -138,3 +138,17 @@ def test_application_context_messages_are_not_caller_turns() -> None:
     assert conv.instructions == "You are the greeter."
     assert conv.last is not None and conv.last.kind == "user"
     assert conv.user_turns == ["I need help with my trip"]
+
+
+def test_yes_after_a_garbled_turn_still_confirms() -> None:
+    confirm = ToolSpec("confirm_change", "Make the change just read back.", {})
+    c = Conversation(
+        items=[
+            Item("user", "the first one"),
+            Item("assistant", "To confirm: UA 1544 on May 5. Shall I go ahead?"),
+            Item("user", "[noise]"),
+            Item("assistant", "Sorry, I didn't catch that. Could you say it again?"),
+            Item("user", "yes"),
+        ]
+    )
+    assert RulesEngine().decide(c, [confirm]).tool == "confirm_change"

@@ -140,7 +140,20 @@ class RulesEngine:
 
     @staticmethod
     def _previous_assistant(conv: Conversation) -> str:
-        return conv.assistant_before_last_user()
+        """The agent's last words before the caller's turn, looking past our own "say that
+        again" exchanges, so a "yes" after a garbled turn still answers the read-back."""
+        items = conv.items[:-1] if conv.last is not None and conv.last.kind == "user" else []
+        retrying = False
+        for item in reversed(items):
+            if item.kind == "assistant":
+                if item.text.strip() in (replies.NOT_CAUGHT, replies.ENGINE_FAILED):
+                    retrying = True
+                    continue
+                return item.text
+            if item.kind == "user" and not (retrying and slots.is_garbled(item.text)):
+                return ""
+            retrying = False
+        return ""
 
     @staticmethod
     def _has_content(low: str) -> bool:
