@@ -173,3 +173,11 @@ async def test_ambiguous_flight_is_asked_about_then_resolved(
             name="propose_flight_cancellation", arguments={"flight": "WN2210"}
         )
         assert state.pending is not None
+
+
+async def test_a_flight_named_by_its_city(model: llm.LLM[None], db: SessionFactory) -> None:
+    state = phone(db)
+    async with call(model, state) as (session, _):
+        result = await session.run(user_input="Please cancel my Denver flight")
+        result.expect.contains_function_call(name="propose_flight_cancellation")
+        assert state.pending is not None and "WN 2210" in spoken(result)

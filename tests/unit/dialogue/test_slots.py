@@ -116,3 +116,8 @@ def test_phone_numbers() -> None:
 def test_times_of_day() -> None:
     assert slots.times_of_day("around 9 am") == ["09:00"]
     assert slots.times_of_day("in the evening") == ["evening"]
+
+
+def test_cities_name_airports() -> None:
+    assert slots.city_airports("from San Francisco to London") == ["SFO", "LHR"]
+    assert slots.city_airports("my flight") == []

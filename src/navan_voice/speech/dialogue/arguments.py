@@ -114,7 +114,7 @@ def flight_reference(text: str) -> str | None:
     for found in (slots.flight_numbers(text), slots.confirmation_codes(text)):
         if found:
             return found[0]
-    airports = slots.airport_codes(text)
+    airports = slots.airport_codes(text) or slots.city_airports(text)
     if len(airports) >= 2:
         return f"{airports[0]} to {airports[1]}"
     return airports[0] if airports else None
@@ -126,7 +126,8 @@ def _all_of(kind: str, text: str, today: dt.date) -> list[str]:
         return [d.isoformat() for d in slots.dates(text, today)]
     codes = slots.confirmation_codes(text)
     # "N V N 7 Q 2" is a booking code being spelled, not the airport NVN
-    return [a for a in slots.airport_codes(text) if not any(c.startswith(a) for c in codes)]
+    airports = [a for a in slots.airport_codes(text) if not any(c.startswith(a) for c in codes)]
+    return airports or slots.city_airports(text)
 
 
 def fill_arguments(

@@ -156,6 +156,24 @@ def airport_codes(text: str) -> list[str]:
     return [c for c in re.findall(r"\b[A-Z]{3}\b", collapsed) if c not in ("THE", "AND", "YES")]
 
 
+# main airport of cities callers name instead of a code ("my Denver flight")
+CITY_AIRPORTS = {
+    "san francisco": "SFO", "new york": "JFK", "chicago": "ORD", "seattle": "SEA",
+    "boston": "BOS", "london": "LHR", "austin": "AUS", "denver": "DEN", "los angeles": "LAX",
+    "atlanta": "ATL", "dallas": "DFW", "miami": "MIA", "washington": "IAD", "houston": "IAH",
+    "las vegas": "LAS", "phoenix": "PHX", "paris": "CDG", "frankfurt": "FRA", "toronto": "YYZ",
+    "san diego": "SAN", "portland": "PDX", "philadelphia": "PHL", "newark": "EWR",
+}  # fmt: skip
+
+
+def city_airports(text: str) -> list[str]:
+    """Airport codes for the cities named in ``text``, in the order said."""
+    low = text.lower()
+    hits = [(m.start(), code) for city, code in CITY_AIRPORTS.items()
+            for m in re.finditer(rf"\b{city}\b", low)]  # fmt: skip
+    return [code for _, code in sorted(hits)]
+
+
 def phone_numbers(text: str) -> list[str]:
     """Phone numbers of 10+ digits, written or spoken digit by digit, in E.164-ish form."""
     spoken = " ".join(_DIGIT_WORDS.get(w, w) for w in re.split(r"\s+", text.lower()))
