@@ -9,6 +9,13 @@ channels, so the paused span in the file is digital silence while the pipeline (
 agent) still hears the caller. It relies on RecorderIO's private ``_put``/``_Captured``, pinned
 by livekit-agents==1.8.9.
 
+RecorderIO hands its encoded pages to FFmpeg's write buffer, which as opened by livekit keeps
+them all in memory until the file is closed: a worker killed mid-call left a 0-byte file
+(measured: 0 bytes after 30 s of call). ``PausableRecorderIO`` files are therefore opened with
+FFmpeg's ``flush_packets``, so every finished Ogg page (about one a second) reaches the disk as
+it is written; ``_IncrementalAv`` stands in for ``av`` inside livekit's recorder module to add
+that option for our files only.
+
 ``repair_ogg`` makes a file cut off by a killed worker a clean one: it remuxes every packet it
 can still read into a new Ogg file with a proper end, and reports the seconds it holds.
 """
@@ -44,6 +51,17 @@ class PausableRecorderIO(RecorderIO):
         super().__init__(**kwargs)
         self.spans: list[PauseSpan] = []
 
+    async def start(self, *, output_path: str | Path) -> None:
+        """Start writing ``output_path``, page by page as the call goes (see the module doc)."""
+        _install_incremental_av()
+        _INCREMENTAL_PATHS.add(str(Path(output_path)))
+        await super().start(output_path=output_path)
+
+    async def aclose(self) -> None:
+        await super().aclose()
+        if self.output_path is not None:
+            _INCREMENTAL_PATHS.discard(str(self.output_path))
+
     @property
     def paused(self) -> bool:
         return bool(self.spans) and self.spans[-1].end is None
@@ -72,6 +90,33 @@ class PausableRecorderIO(RecorderIO):
                 frame=silence_spans(item.frame, item.started_at, self.spans),
             )
         super()._put(item)
+
+
+_INCREMENTAL_PATHS: set[str] = set()  # the files PausableRecorderIO is writing
+
+
+class _IncrementalAv:
+    """``av`` as livekit's recorder module sees it: the same module, except that the files of
+    ``_INCREMENTAL_PATHS`` are opened with ``flush_packets`` (each Ogg page written at once)."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def open(self, file: Any, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("mode") == "w" and str(file) in _INCREMENTAL_PATHS:
+            options = dict(kwargs.get("container_options") or {})
+            options.setdefault("flush_packets", "1")
+            kwargs["container_options"] = options
+        return self._real.open(file, *args, **kwargs)
+
+
+def _install_incremental_av() -> None:
+    real = getattr(_lk_recorder, "av")  # noqa: B009
+    if not isinstance(real, _IncrementalAv):
+        setattr(_lk_recorder, "av", _IncrementalAv(real))  # noqa: B010
 
 
 def silence_spans(
