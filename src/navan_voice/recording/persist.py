@@ -49,15 +49,21 @@ def finish_call(
     turns: list[dict[str, Any]],
     folder: Path,
     key_prefix: str,
+    recordings_dir: Path | None = None,
 ) -> None:
-    """The final row and its turns; then the files to the store (pending if it fails)."""
+    """The final row and its turns; then the files to the store (pending if it fails).
+
+    When the upload works and ``recordings_dir`` is given, the calls kept locally while the
+    store was down go too: the store is back, so they need not wait for the next start.
+    """
     with transaction(factory) as s:
         s.merge(CallRecord(**row))
         s.flush()
         for old in s.scalars(select(CallTurnRecord).where(CallTurnRecord.call_id == row["id"])):
             s.delete(old)
         s.add_all(CallTurnRecord(call_id=row["id"], **t) for t in turns)
-    upload(factory, store, row["id"], folder, key_prefix)
+    if upload(factory, store, row["id"], folder, key_prefix) and recordings_dir is not None:
+        retry_pending_uploads(factory, store, recordings_dir)
 
 
 def upload(factory: SessionFactory, store: Any, call_id: str, folder: Path, prefix: str) -> bool:

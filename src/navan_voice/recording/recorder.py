@@ -145,6 +145,7 @@ class CallRecorder:
             self._turn_rows(),
             self.folder,
             self.key_prefix,
+            self._root,
         )
 
     # --- events ------------------------------------------------------------------------------

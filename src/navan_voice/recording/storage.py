@@ -55,9 +55,15 @@ class LocalStore:
 
     def put(self, local_path: Path, key: str) -> str:
         target = self.root / key
-        if local_path.resolve() != target.resolve():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            local_path.replace(target)
+        try:
+            if local_path.resolve() != target.resolve():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                local_path.replace(target)
+        except OSError as e:
+            raise StorageError(
+                f"could not move {local_path.name} to {target} ({e.strerror}); it is kept at "
+                f"{local_path} and retried later; check that {self.root} is writable"
+            ) from e
         return str(target)
 
 
