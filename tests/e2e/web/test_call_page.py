@@ -81,7 +81,9 @@ def test_spoken_question_with_screen_share_and_avatar(
     assert len({s for s in samples if s >= 0}) >= 3, f"avatar mouth did not move: {samples}"
     reply = agent_said(page, "on your screen i can see: booking error", timeout_ms=120_000)
     screenshot(page, "spoken-question-screen-share")
-    assert "payment declined" in reply.lower()  # what was asked, heard through the microphone
+    # what was asked, heard through the microphone (Whisper tiny may drop the "d" of declined)
+    heard = reply.lower()
+    assert "hotel" in heard and "payment declin" in heard, reply
 
 
 def test_microphone_denied_offers_text(web_stack: WebStack, browser_page: Any) -> None:
