@@ -8,8 +8,10 @@ appear on livekit's own endpoint (``AgentServer(prometheus_port=…)``; set
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, start_http_server
 
@@ -51,7 +53,23 @@ def call_metrics(registry: CollectorRegistry = REGISTRY) -> CallMetrics:
     )
 
 
-def start_metrics_server(port: int, registry: CollectorRegistry = REGISTRY) -> int:
-    """Serve ``/metrics`` on ``port`` (0: any free port) in a thread; returns the port."""
-    server, _thread = start_http_server(port, registry=registry)
-    return int(server.server_port)
+@dataclass
+class MetricsServer:
+    """A running ``/metrics`` endpoint; ``close()`` stops it."""
+
+    port: int
+    _server: Any
+    _thread: threading.Thread
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+def start_metrics_server(
+    port: int, *, host: str = "127.0.0.1", registry: CollectorRegistry = REGISTRY
+) -> MetricsServer:
+    """Serve ``/metrics`` on ``host:port`` (port 0: any free one) in a thread."""
+    server, thread = start_http_server(port, addr=host, registry=registry)
+    return MetricsServer(port=int(server.server_port), _server=server, _thread=thread)

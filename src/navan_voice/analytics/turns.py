@@ -1,12 +1,17 @@
 """Per-turn metrics assembled from an AgentSession's events.
 
 A turn starts when the caller's message is committed (``conversation_item_added``, role
-user) and collects what follows until the next one: the agent's reply, the LLM/TTS/STT/EOU
-metrics (``metrics_collected``), tool latencies (``function_tools_executed``), interruptions
-(the caller starting to speak while the agent speaks) and false interruptions
-(``agent_false_interruption``). End-to-end latency is the assistant message's own
-``e2e_latency`` when livekit reports it, else caller stopped speaking (``user_state_changed``
-→ listening) to agent started speaking (``agent_state_changed`` → speaking).
+user) and collects the agent's reply, tool latencies (``function_tools_executed``),
+interruptions (the caller starting to speak while the agent speaks) and false interruptions
+(``agent_false_interruption``). Latencies come from the messages' own ``metrics`` (user:
+``end_of_turn_delay``, ``transcription_delay``; assistant: ``llm_node_ttft``,
+``tts_node_ttfb``, ``e2e_latency``), as livekit 1.8.9 recommends. ``metrics_collected``
+events arrive *before* the message they belong to (the caller's STT and end-of-utterance
+metrics before the caller's message; with preemptive generation, even the reply's LLM
+metrics), so they are held and given to the turn the next message opens or answers: they add
+tokens, characters and audio seconds, and fill a latency the message did not carry.
+End-to-end latency falls back to caller stopped speaking (``user_state_changed`` → listening)
+to agent started speaking (``agent_state_changed`` → speaking).
 
 Nothing here imports livekit: events are read by attribute, so tests can feed plain objects.
 """
@@ -61,6 +66,8 @@ class TurnCollector:
     false_interruptions: int = 0
     _agent_state: str = "initializing"
     _user_stopped_at: float | None = None
+    _pending: list[Any] = field(default_factory=list)
+    _fallback: dict[str, float | None] = field(default_factory=dict)  # latencies from events
 
     # --- helpers -----------------------------------------------------------------------------
     def _current(self, at: float | None = None) -> TurnMetrics:
@@ -95,6 +102,7 @@ class TurnCollector:
             self.turns.append(turn)
             self._set(turn, "eou_delay_ms", metrics.get("end_of_turn_delay"))
             self._set(turn, "transcription_delay_ms", metrics.get("transcription_delay"))
+            self._apply_pending(turn, "eou_delay_ms", "transcription_delay_ms")
         elif role == "assistant":
             turn = self._current()
             turn.agent_text = f"{turn.agent_text} {text}".strip() if turn.agent_text else text
@@ -103,22 +111,42 @@ class TurnCollector:
             self._set(turn, "llm_ttft_ms", metrics.get("llm_node_ttft"))
             self._set(turn, "tts_ttfb_ms", metrics.get("tts_node_ttfb"))
             self._set(turn, "e2e_latency_ms", metrics.get("e2e_latency"))
+            self._apply_pending(turn, "llm_ttft_ms", "tts_ttfb_ms")
 
     def on_metrics(self, m: Any) -> None:
-        """A ``metrics_collected`` event's ``metrics``."""
+        """A ``metrics_collected`` event's ``metrics``: held for the turn of the next message."""
+        self._pending.append(m)
+
+    def finish(self) -> None:
+        """At the call's end: metrics no message claimed go to the last turn."""
+        if self.turns:
+            self._apply_pending(self.turns[-1], *list(self._fallback))
+
+    def _apply_pending(self, turn: TurnMetrics, *latencies: str) -> None:
+        """Usage from the held events to ``turn``; their values for ``latencies`` fill the ones
+        the message did not carry (an LLM's ttft waits for the reply: with preemptive
+        generation it arrives before the caller's message)."""
+        pending, self._pending = self._pending, []
+        for m in pending:
+            self._apply(turn, m)
+        for name in latencies:
+            self._set(turn, name, self._fallback.pop(name, None))
+
+    def _apply(self, turn: TurnMetrics, m: Any) -> None:
         kind = getattr(m, "type", "")
-        turn = self._current()
         if kind == "eou_metrics":
-            self._set(turn, "eou_delay_ms", getattr(m, "end_of_utterance_delay", None))
-            self._set(turn, "transcription_delay_ms", getattr(m, "transcription_delay", None))
+            self._fallback.setdefault("eou_delay_ms", getattr(m, "end_of_utterance_delay", None))
+            self._fallback.setdefault(
+                "transcription_delay_ms", getattr(m, "transcription_delay", None)
+            )
         elif kind == "llm_metrics":
             turn.prompt_tokens += int(getattr(m, "prompt_tokens", 0) or 0)
             turn.completion_tokens += int(getattr(m, "completion_tokens", 0) or 0)
-            self._set(turn, "llm_ttft_ms", getattr(m, "ttft", None))
+            self._fallback.setdefault("llm_ttft_ms", getattr(m, "ttft", None))
         elif kind == "tts_metrics":
             turn.tts_characters += int(getattr(m, "characters_count", 0) or 0)
             turn.tts_audio_s += float(getattr(m, "audio_duration", 0.0) or 0.0)
-            self._set(turn, "tts_ttfb_ms", getattr(m, "ttfb", None))
+            self._fallback.setdefault("tts_ttfb_ms", getattr(m, "ttfb", None))
         elif kind == "stt_metrics":
             turn.stt_audio_s += float(getattr(m, "audio_duration", 0.0) or 0.0)
 
@@ -161,8 +189,7 @@ class TurnCollector:
         if new_state == "speaking" and self._user_stopped_at is not None and self.turns:
             turn = self.turns[-1]
             if turn.user_text:  # a reply to the caller, not the greeting
-                self._pending_e2e = at - self._user_stopped_at
-                self._set(turn, "e2e_latency_ms", self._pending_e2e)
+                self._set(turn, "e2e_latency_ms", at - self._user_stopped_at)
             self._user_stopped_at = None
 
     def on_false_interruption(self) -> None:
@@ -181,8 +208,6 @@ class TurnCollector:
             "tts_characters": sum(t.tts_characters for t in self.turns),
             "e2e_mean_ms": sum(e2e) / len(e2e) if e2e else None,
         }
-
-    _pending_e2e: float | None = None
 
 
 def _text_of(item: Any) -> str:

@@ -122,6 +122,7 @@ class CallRecorder:
         if self._io is not None:
             self._io.resume()
             await self._io.aclose()
+        self.turns.finish()
         ended = datetime.now(UTC).replace(tzinfo=None)
         row = self._row()
         row.update(

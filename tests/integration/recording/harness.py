@@ -1,5 +1,6 @@
 """TEST STAND-INS for a roomless call: a caller playing a WAV in real time, a speaker that
-"plays" at real-time pace, and a TTS that answers every text with a short tone."""
+"plays" at real-time pace, a TTS that answers every text with a short tone, and a speech
+recognizer that hears the next of its scripted lines in each utterance."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 from livekit import rtc
-from livekit.agents import APIConnectOptions, tts, utils
-from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS
+from livekit.agents import APIConnectOptions, stt, tts, utils
+from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, NotGivenOr
+from livekit.agents.utils import AudioBuffer
 from livekit.agents.voice import io
 
 RATE = 16000
@@ -128,3 +130,29 @@ class _ToneStream(tts.ChunkedStream):
         tone = (0.3 * 32767 * np.sin(2 * np.pi * 440 * t)).astype(np.int16)
         output_emitter.push(tone.tobytes())
         output_emitter.flush()
+
+
+class ScriptedSTT(stt.STT):
+    """Hears ``lines[i]`` in the i-th utterance the VAD cut (then nothing): no model, no
+    guessing, so tests of what follows a transcript do not depend on a recognizer."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__(capabilities=stt.STTCapabilities(streaming=False, interim_results=False))
+        self._lines = list(lines)
+
+    @property
+    def model(self) -> str:
+        return "scripted-stt-test-stand-in"
+
+    async def _recognize_impl(
+        self,
+        buffer: AudioBuffer,
+        *,
+        language: NotGivenOr[str] = NOT_GIVEN,
+        conn_options: APIConnectOptions,
+    ) -> stt.SpeechEvent:
+        text = self._lines.pop(0) if self._lines else ""
+        return stt.SpeechEvent(
+            type=stt.SpeechEventType.FINAL_TRANSCRIPT,
+            alternatives=[stt.SpeechData(language="en", text=text)],
+        )
