@@ -27,11 +27,16 @@ from livekit.agents.voice.turn import TurnHandlingOptions
 
 from navan_voice.agents import build_first_agent, prepare_call
 from navan_voice.agents.state import CallState
+from navan_voice.analytics.tracing import setup_tracing
 from navan_voice.config import Settings, load_settings
 from navan_voice.db.engine import make_session_factory
 from navan_voice.domain.models import Channel
 from navan_voice.recording.api import attach as attach_recorder
-from navan_voice.recording.api import check_recording_storage, finalize_incomplete
+from navan_voice.recording.api import (
+    check_recording_storage,
+    finalize_incomplete,
+    retry_pending_uploads,
+)
 from navan_voice.recording.redaction import install_log_redaction
 from navan_voice.speech.factory import build_llm, build_stt, build_tts, build_turn_detection
 from navan_voice.speech.models import ModelBundle, load_local_models
@@ -58,6 +63,7 @@ def prewarm(proc: JobProcess) -> None:
     started = time.perf_counter()
     install_log_redaction()  # card numbers, CVV and expiry never reach a log
     settings = load_settings()
+    setup_tracing(settings)  # OTLP traces of this process's calls, when NAVAN_OTLP_ENDPOINT is set
     proc.userdata["settings"] = settings
     proc.userdata["models"] = load_local_models(settings)
     proc.userdata["db"] = make_session_factory(settings.effective_database_url)
@@ -286,6 +292,9 @@ def run_worker(settings: Settings) -> None:
     repaired = finalize_incomplete(settings)
     if repaired:
         logger.info("finalized %d recordings a dead worker left open", len(repaired))
+    uploaded = retry_pending_uploads(settings)
+    if uploaded:
+        logger.info("uploaded %d recordings kept locally while storage was down", uploaded)
     _run_worker(
         build_server(settings),
         proto.CliArgs(log_level=settings.log_level, log_format="colored", dev=False),
