@@ -1,0 +1,1 @@
+"""End-to-end benchmarks through a real livekit-server: latency, barge-in, concurrency."""
