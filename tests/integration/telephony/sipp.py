@@ -8,8 +8,10 @@ back lands here, where it is decoded from G.711 µ-law to 16-bit PCM.
 from __future__ import annotations
 
 import socket
+import struct
 import subprocess
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -112,6 +114,7 @@ class RtpSink:
     packets: int = 0
     payload: bytearray = field(default_factory=bytearray)
     dtmf_events: int = 0
+    remote: tuple[str, int] | None = None  # livekit-sip's RTP socket (where its packets come from)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -132,7 +135,7 @@ class RtpSink:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                data = self.sock.recv(2048)
+                data, addr = self.sock.recvfrom(2048)
             except TimeoutError:
                 continue
             except OSError:
@@ -140,6 +143,7 @@ class RtpSink:
             if len(data) < 12:
                 continue
             self.packets += 1
+            self.remote = (addr[0], int(addr[1]))
             pt = data[1] & 0x7F
             cc = data[0] & 0x0F
             body = data[12 + 4 * cc :]
@@ -148,12 +152,104 @@ class RtpSink:
             elif pt == 101:
                 self.dtmf_events += 1
 
+    @property
+    def agent_audio_s(self) -> float:
+        """Seconds of µ-law received so far (silence included)."""
+        return len(self.payload) / 8000
+
+    def decode_from(self, offset: int) -> np.ndarray:
+        """The audio received after byte ``offset`` of the payload, as int16 PCM."""
+        return ulaw_decode(bytes(self.payload[offset:]))
+
+    def voiced_s(self, *, since: int = 0, threshold: float = 300.0) -> float:
+        """Seconds of audible agent speech (20 ms frames above ``threshold`` RMS)."""
+        pcm = self.decode_from(since).astype(np.float64)
+        frames = pcm[: pcm.size // 160 * 160].reshape(-1, 160)
+        if frames.size == 0:
+            return 0.0
+        return float(np.sum(np.sqrt(np.mean(frames**2, axis=1)) > threshold)) * 0.02
+
+    def send_dtmf(self, digits: str, *, payload_type: int = 101, gap_s: float = 0.25) -> None:
+        """Key ``digits`` as RFC 4733 telephone-events (what a phone's keypad sends) to the
+        address livekit-sip's RTP comes from. Each digit: 3 packets sharing one timestamp,
+        the last with the end bit, then ``gap_s`` of pause."""
+        if self.remote is None:
+            raise AssertionError("no RTP from livekit-sip yet, so no address to key DTMF to")
+        codes = {d: i for i, d in enumerate("0123456789*#")}
+        ssrc = 0x4E415641
+        seq = 1000
+        for n, digit in enumerate(digits):
+            timestamp = 160000 + n * 8000
+            for k, end in enumerate((False, False, True)):
+                duration = 400 * (k + 1)
+                header = struct.pack(
+                    "!BBHII", 0x80, (0x80 if k == 0 else 0) | payload_type, seq, timestamp, ssrc
+                )
+                body = struct.pack("!BBH", codes[digit], (0x80 if end else 0) | 10, duration)
+                self.sock.sendto(header + body, self.remote)
+                seq += 1
+                time.sleep(0.02)
+            time.sleep(gap_s)
+
     def stop(self) -> np.ndarray:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=2)
         self.sock.close()
         return ulaw_decode(bytes(self.payload))
+
+
+def _sipp_argv(
+    scenario: str,
+    *,
+    sip_port: int,
+    work_dir: Path,
+    local_ip: str,
+    timeout_s: float,
+    remote: bool = True,
+) -> list[str]:
+    path = work_dir / "scenario.xml"
+    path.write_text(scenario)
+    from navan_voice.stack.processes import free_port
+
+    argv = ["sipp", "-sf", str(path), "-m", "1", "-i", local_ip,
+            "-p", str(sip_port if not remote else free_port()), "-mi", local_ip,
+            "-mp", str(free_port()), "-nostdin", "-trace_msg", "-trace_err",
+            "-timeout", f"{int(timeout_s)}s", "-timeout_error"]  # fmt: skip
+    return [*argv, f"127.0.0.1:{sip_port}"] if remote else argv
+
+
+def start_sipp(
+    scenario: str,
+    *,
+    sip_port: int,
+    work_dir: Path,
+    local_ip: str = "127.0.0.1",
+    timeout_s: float = 120.0,
+) -> subprocess.Popen[str]:
+    """Start one sipp call in the background (the test acts on the call while it runs)."""
+    argv = _sipp_argv(
+        scenario, sip_port=sip_port, work_dir=work_dir, local_ip=local_ip, timeout_s=timeout_s
+    )
+    return subprocess.Popen(
+        argv, cwd=work_dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def start_sipp_uas(
+    scenario: str, *, port: int, work_dir: Path, timeout_s: float = 120.0
+) -> subprocess.Popen[str]:
+    """Start sipp as a callee (UAS) listening on 127.0.0.1:``port``; it takes one call."""
+    argv = _sipp_argv(scenario, sip_port=port, work_dir=work_dir, local_ip="127.0.0.1",
+                      timeout_s=timeout_s, remote=False)  # fmt: skip
+    return subprocess.Popen(
+        argv, cwd=work_dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def sipp_trace(work_dir: Path) -> str:
+    """Every SIP message sipp sent and received (its -trace_msg log)."""
+    return "".join(p.read_text(errors="replace") for p in sorted(work_dir.glob("*_messages.log")))
 
 
 def run_sipp(
