@@ -121,7 +121,7 @@ def _turns(texts: tuple[str, ...], rate: int) -> list[list[np.ndarray]]:
 
 
 def run_levels(
-    *, standin: bool, levels: list[int], level_limit_s: float, executor: str = "process"
+    *, standin: bool, levels: list[int], level_limit_s: float, executor: str = "thread"
 ) -> dict[str, Any]:
     """One fresh stack per level (so every level starts from the same state)."""
     out: list[dict[str, Any]] = []
@@ -134,7 +134,7 @@ def run_levels(
         name = f"concurrency-{'standin' if standin else 'local'}-{n}"
         with BenchStack(name, env=env) as stack:
             if standin:
-                worker = stack.start_standin_worker(executor=executor)
+                worker = stack.start_standin_worker(executor=executor, greeting_s=2.0)
                 stack.wait_job_processes(worker, 1, 120.0)
             else:
                 worker = stack.start_worker()
@@ -163,6 +163,9 @@ def run_levels(
             level.get("memory_per_call_mib"),
         )
         out.append(level)
+        # saved after every level: a crash of the caller process (the rtc SDK can abort under
+        # overload) keeps the levels already measured
+        save(f"concurrency-{'standin' if standin else 'local'}-partial", {"levels": out})
     return {"mode": "stand-in models" if standin else "local profile", "levels": out}
 
 
@@ -170,11 +173,11 @@ def run(*, quick: bool, which: str = "both") -> dict[str, Any]:
     started = time.monotonic()
     payload: dict[str, Any] = {"load_avg_before": load_avg()}
     if which in ("both", "standin"):
-        levels = [5, 10] if quick else [10, 20, 50]
-        payload["standin"] = run_levels(standin=True, levels=levels, level_limit_s=150.0)
+        levels = [5, 10] if quick else [5, 15, 50]
+        payload["standin"] = run_levels(standin=True, levels=levels, level_limit_s=120.0)
     if which in ("both", "local"):
         levels = [2] if quick else [4]
-        payload["local"] = run_levels(standin=False, levels=levels, level_limit_s=200.0)
+        payload["local"] = run_levels(standin=False, levels=levels, level_limit_s=180.0)
     payload["load_avg_after"] = load_avg()
     payload["wall_s"] = round(time.monotonic() - started, 1)
     save("concurrency", payload)

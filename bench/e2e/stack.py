@@ -113,7 +113,9 @@ class BenchStack(AbstractContextManager["BenchStack"]):
         self.workers.append(proc)
         return proc
 
-    def start_standin_worker(self, index: int = 0, *, executor: str = "process") -> ManagedProcess:
+    def start_standin_worker(
+        self, index: int = 0, *, executor: str = "process", greeting_s: float = 8.0
+    ) -> ManagedProcess:
         """Start the bench-only worker with instant stand-in models and wait until it registers."""
         assert self.settings is not None
         log = self.run_dir / f"standin-worker-{index}.log"
@@ -121,7 +123,7 @@ class BenchStack(AbstractContextManager["BenchStack"]):
             name=f"standin-worker-{index}",
             argv=[sys.executable, "-m", "bench.e2e.standin_worker"],
             log_path=log,
-            env={"BENCH_STANDIN_EXECUTOR": executor},
+            env={"BENCH_STANDIN_EXECUTOR": executor, "BENCH_STANDIN_GREETING_S": str(greeting_s)},
             cwd=REPO,
         )
         self.workers.append(proc)

@@ -134,7 +134,8 @@ class StandinTTS(tts.TTS):
             sample_rate=TONE_RATE,
             num_channels=1,
         )
-        self._tones = {GREETING: tone(GREETING_TONE_S)}
+        greeting_s = float(os.environ.get("BENCH_STANDIN_GREETING_S", GREETING_TONE_S))
+        self._tones = {GREETING: tone(greeting_s)}
         self._tone = tone()
 
     def tone_for(self, text: str) -> bytes:
