@@ -139,6 +139,8 @@ async def entrypoint(ctx: JobContext) -> None:
         participant.identity,
     )
     await prepare_call(state)  # look the number up before the greeting
+    state.opening_notice = outbound_notice(meta)
+    state.ready.clear()  # the greeter waits until the recorder below is in place
     session = build_session(settings, models, state, phone=is_sip)
     recorder = attach_recorder(session, state, settings=settings, session_factory=db)
     ctx.add_shutdown_callback(recorder.aclose)
@@ -169,8 +171,7 @@ async def entrypoint(ctx: JobContext) -> None:
         ctx.add_shutdown_callback(visual.aclose)
     if is_sip:
         _wire_phone(ctx, session, state, settings, participant)
-    if notice := outbound_notice(meta):
-        session.say(notice)
+    state.ready.set()
 
 
 def _wire_phone(

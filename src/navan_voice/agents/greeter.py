@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from livekit.agents.llm import ChatContext
 
 from navan_voice.agents.base import NavanAgent, instructions_for
@@ -14,6 +17,9 @@ from navan_voice.agents.handoffs import (
 from navan_voice.tools.identity import identify_caller, identify_from_phone
 from navan_voice.tools.state import CallState
 from navan_voice.tools.trips import list_upcoming_trips
+
+logger = logging.getLogger(__name__)
+READY_TIMEOUT_S = 5.0
 
 
 class GreeterAgent(NavanAgent):
@@ -35,6 +41,14 @@ class GreeterAgent(NavanAgent):
 
     async def on_enter(self) -> None:
         self._arrived()
+        # speak only once the worker's recorder is in place, so the greeting is recorded
+        try:
+            await asyncio.wait_for(self.state.ready.wait(), READY_TIMEOUT_S)
+        except TimeoutError:
+            logger.warning("call %s: greeting before the recorder was ready", self.state.call_id)
+        if self.state.opening_notice:  # an outbound call: the notice is the first thing said
+            self.session.say(self.state.opening_notice)
+            return
         # the worker usually identified the number already (prepare_call); else try now
         await identify_from_phone(self.state)
         if self.state.identified and self.state.traveler_name:

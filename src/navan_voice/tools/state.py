@@ -6,6 +6,7 @@ mean or what was just read back to them. ``navan_voice.agents.state`` re-exports
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,12 @@ from navan_voice.domain.models import (
     FlightOption,
     HotelChangeQuote,
 )
+
+
+def _set_event() -> asyncio.Event:
+    event = asyncio.Event()
+    event.set()
+    return event
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,11 @@ class CallState:
     case_reference: str | None = None
     room: str = ""  # the LiveKit room of the call (for recordings and logs)
     extra_tools: list[Any] = field(default_factory=list)  # call-wide tools every agent offers
+    # the first words of an outbound call (e.g. a disruption notice), said instead of a greeting
+    opening_notice: str | None = None
+    # set once the call's recorder and phone wiring are in place; the greeter waits for it so
+    # the greeting is recorded (the worker clears it before the session starts)
+    ready: asyncio.Event = field(default_factory=_set_event)
     transfer_to_human: TransferHook | None = None
 
     @property
