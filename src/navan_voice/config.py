@@ -145,6 +145,11 @@ class Settings(BaseSettings):
     min_endpointing_delay_s: float = Field(0.4, ge=0.0, le=5.0)
     max_endpointing_delay_s: float = Field(3.0, ge=0.1, le=30.0)
     turn_detection: str = "vad"  # "vad" or "model" (livekit's local turn detector)
+    # barge-in: caller speech this long stops the agent (livekit's default is 0.5 s)
+    interruption_min_duration_s: float = Field(0.25, ge=0.05, le=2.0)
+    # caller speech is ignored this long after the agent starts talking, against echo; phones
+    # and browsers cancel their own echo, so livekit's 3 s default mostly delays barge-in
+    aec_warmup_s: float = Field(0.5, ge=0.0, le=5.0)
     # offline dialogue engine behind the "local" LLM: rules | needle | hybrid (rules, then Needle)
     local_llm_engine: Literal["rules", "needle", "hybrid"] = "rules"
 

@@ -101,7 +101,12 @@ def build_session(
         },
         # caller speech over the agent stops it; a cough that turns out to be no words
         # lets the agent resume where it was
-        "interruption": {"enabled": True, "mode": "vad", "resume_false_interruption": True},
+        "interruption": {
+            "enabled": True,
+            "mode": "vad",
+            "min_duration": settings.interruption_min_duration_s,
+            "resume_false_interruption": True,
+        },
     }
     return AgentSession(
         vad=models.vad,
@@ -109,6 +114,7 @@ def build_session(
         llm=build_llm(settings),
         tts=build_tts(settings, models),
         turn_handling=turn_handling,
+        aec_warmup_duration=settings.aec_warmup_s,
         # on the phone, a silent caller is prompted, then the call ends (SilenceGuard)
         user_away_timeout=away_timeout(settings.sip_silence_timeout_s) if phone else None,
         userdata=state,

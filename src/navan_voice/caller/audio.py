@@ -82,6 +82,17 @@ def rms_dbfs(samples: np.ndarray) -> float:
     return 20.0 * np.log10(rms / 32768.0) if rms > 0 else float("-inf")
 
 
+def trailing_quiet_s(samples: np.ndarray, rate: int, threshold_dbfs: float = -45.0) -> float:
+    """Seconds of quiet at the end of ``samples`` (the padding after the last word)."""
+    frame = rate * FRAME_MS // 1000
+    quiet = 0
+    for end in range(len(samples), frame - 1, -frame):
+        if rms_dbfs(samples[end - frame : end]) > threshold_dbfs:
+            break
+        quiet += 1
+    return quiet * FRAME_MS / 1000
+
+
 def split_utterances(
     audio: LoadedAudio,
     min_pause_s: float = 0.8,

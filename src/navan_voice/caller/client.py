@@ -19,7 +19,14 @@ from pathlib import Path
 import numpy as np
 from livekit import api, rtc
 
-from navan_voice.caller.audio import FRAME_MS, load_audio, rms_dbfs, split_utterances, write_wav
+from navan_voice.caller.audio import (
+    FRAME_MS,
+    load_audio,
+    rms_dbfs,
+    split_utterances,
+    trailing_quiet_s,
+    write_wav,
+)
 from navan_voice.config import Settings
 from navan_voice.domain.errors import AudioInputError, ServerNotRunningError
 from navan_voice.stack.processes import http_ok
@@ -173,6 +180,9 @@ class Caller:
         self.room.on("track_subscribed", self._on_track)
         self.room.on("participant_connected", self._on_participant)
         self.room.register_text_stream_handler(TRANSCRIPTION_TOPIC, self._on_text)
+        # the agent's session events: not needed by this caller, but handled so they are not
+        # logged as "ignoring byte stream" once per message
+        self.room.register_byte_stream_handler("lk.agent.session", lambda reader, sender: None)
         await self.room.connect(s.livekit_url, token)
         for participant in self.room.remote_participants.values():
             self._on_participant(participant)
@@ -197,7 +207,11 @@ class Caller:
         self._tasks.append(asyncio.create_task(self._read_text(reader, participant_identity)))
 
     async def _read_text(self, reader: rtc.TextStreamReader, sender: str) -> None:
-        text = (await reader.read_all()).strip()
+        try:
+            text = (await reader.read_all()).strip()
+        except Exception as e:  # the call ended mid-segment
+            logger.debug("transcript segment from %s cut off: %s", sender, e)
+            return
         attrs = reader.info.attributes or {}
         if not text or attrs.get("lk.transcription_final") != "true":
             return
@@ -267,7 +281,8 @@ class Caller:
         self._spoken.clear()
         await self._queue.put(utterance)
         await self._spoken.wait()
-        end = self._speech_end
+        # the caller stopped speaking at the last word, not at the end of the padding after it
+        end = self._speech_end - trailing_quiet_s(utterance, SAMPLE_RATE)
         self.listener.arm(end)
         await asyncio.sleep(max(0.0, end - time.monotonic()))
         try:

@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from navan_voice.caller.audio import load_audio, rms_dbfs, split_utterances, write_wav
+from navan_voice.caller.audio import (
+    load_audio,
+    rms_dbfs,
+    split_utterances,
+    trailing_quiet_s,
+    write_wav,
+)
 from navan_voice.domain.errors import AudioInputError
 
 pytestmark = pytest.mark.unit
@@ -76,3 +82,11 @@ def test_silence_has_no_utterances(tmp_path: Path) -> None:
     path = tmp_path / "silence.wav"
     sf.write(path, np.zeros(16000, dtype=np.float32), 16000)
     assert split_utterances(load_audio(path, 16000)) == []
+
+
+def test_trailing_quiet_is_measured_from_the_last_loud_frame() -> None:
+    rate = 16000
+    signal = np.concatenate([tone(0.5, rate), np.zeros(int(0.25 * rate), dtype=np.float32)])
+    pcm = (signal * 32767).astype(np.int16)
+    assert trailing_quiet_s(pcm, rate) == pytest.approx(0.25, abs=0.011)
+    assert trailing_quiet_s((tone(0.3, rate) * 32767).astype(np.int16), rate) == 0.0
