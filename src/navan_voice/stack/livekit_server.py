@@ -4,14 +4,12 @@ loopback, wait until it answers, stop cleanly."""
 from __future__ import annotations
 
 import logging
-import os
 import signal
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from navan_voice.config import PROJECT_ROOT, Settings
-from navan_voice.domain.errors import SetupError
+from navan_voice.stack import binaries
 from navan_voice.stack.processes import ManagedProcess, http_ok, require_free_port
 
 logger = logging.getLogger(__name__)
@@ -20,32 +18,17 @@ INSTALL_SCRIPT = PROJECT_ROOT / "scripts" / "install-livekit-server.sh"
 
 
 def cached_binary(settings: Settings) -> Path:
-    return settings.cache_dir / "bin" / f"livekit-server-{settings.livekit_server_version}"
+    return binaries.cached_binary(settings, "livekit-server", settings.livekit_server_version)
 
 
 def ensure_server_binary(settings: Settings) -> Path:
     """The livekit-server binary for the configured version, built once and then cached."""
-    binary = cached_binary(settings)
-    if binary.exists():
-        return binary
-    logger.info("livekit-server %s is not built yet; building it", settings.livekit_server_version)
-    try:
-        out = subprocess.run(
-            ["bash", str(INSTALL_SCRIPT), settings.livekit_server_version],
-            check=True,
-            stdout=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "NAVAN_CACHE_DIR": str(settings.cache_dir)},
-        )
-    except subprocess.CalledProcessError as e:
-        raise SetupError(
-            f"building livekit-server {settings.livekit_server_version} failed (exit "
-            f"{e.returncode}); run {INSTALL_SCRIPT} by hand to see why"
-        ) from e
-    path = Path(out.stdout.strip().splitlines()[-1])
-    if not path.exists():
-        raise SetupError(f"the install script did not produce {path}")
-    return path
+    return binaries.ensure_binary(
+        settings,
+        name="livekit-server",
+        version=settings.livekit_server_version,
+        script=INSTALL_SCRIPT,
+    )
 
 
 @dataclass(frozen=True)

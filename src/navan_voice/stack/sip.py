@@ -8,14 +8,12 @@ reverse order: it is what `navan-voice up --phone` and the SIP tests use.
 from __future__ import annotations
 
 import logging
-import os
 import signal
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from navan_voice.config import PROJECT_ROOT, Settings
-from navan_voice.domain.errors import SetupError
+from navan_voice.stack import binaries
 from navan_voice.stack.livekit_server import LiveKitServer, ServerPorts
 from navan_voice.stack.processes import ManagedProcess, free_port, require_free_port
 from navan_voice.stack.redis import RedisServer
@@ -26,33 +24,18 @@ INSTALL_SCRIPT = PROJECT_ROOT / "scripts" / "install-livekit-sip.sh"
 
 
 def cached_sip_binary(settings: Settings) -> Path:
-    return settings.cache_dir / "bin" / f"livekit-sip-{settings.livekit_sip_version}"
+    return binaries.cached_binary(settings, "livekit-sip", settings.livekit_sip_version)
 
 
 def ensure_sip_binary(settings: Settings) -> Path:
     """The livekit-sip binary for the configured version, built once and then cached."""
-    binary = cached_sip_binary(settings)
-    if binary.exists():
-        return binary
-    logger.info("livekit-sip %s is not built yet; building it", settings.livekit_sip_version)
-    try:
-        out = subprocess.run(
-            ["bash", str(INSTALL_SCRIPT), settings.livekit_sip_version],
-            check=True,
-            stdout=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "NAVAN_CACHE_DIR": str(settings.cache_dir)},
-        )
-    except subprocess.CalledProcessError as e:
-        raise SetupError(
-            f"building livekit-sip {settings.livekit_sip_version} failed (exit {e.returncode}); "
-            f"it needs Go 1.26 and Debian's libopus-dev libopusfile-dev libsoxr-dev pkg-config; "
-            f"run {INSTALL_SCRIPT} by hand to see why"
-        ) from e
-    path = Path(out.stdout.strip().splitlines()[-1])
-    if not path.exists():
-        raise SetupError(f"the install script did not produce {path}")
-    return path
+    return binaries.ensure_binary(
+        settings,
+        name="livekit-sip",
+        version=settings.livekit_sip_version,
+        script=INSTALL_SCRIPT,
+        needs="Go 1.26 and Debian's libopus-dev libopusfile-dev libsoxr-dev pkg-config",
+    )
 
 
 @dataclass(frozen=True)
