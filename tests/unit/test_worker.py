@@ -1,0 +1,86 @@
+"""The worker's own logic: per-call load accounting and the session's turn-handling settings."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from navan_voice.config import load_settings
+from navan_voice.worker import CallLoad, build_session
+
+pytestmark = pytest.mark.unit
+
+
+@dataclass
+class _Job:
+    id: str
+
+
+@dataclass
+class _Running:
+    job: _Job
+
+
+@dataclass
+class _Server:
+    active_jobs: list[_Running] = field(default_factory=list)
+
+
+@dataclass
+class _Request:
+    id: str
+    accepted: bool = False
+
+    async def accept(self) -> None:
+        self.accepted = True
+
+
+def test_accepted_jobs_count_until_they_run_and_are_not_counted_twice() -> None:
+    load = CallLoad(max_calls=4)
+    server = _Server()
+    assert load(server) == 0.0  # type: ignore[arg-type]
+    first, second = _Request("J1"), _Request("J2")
+    asyncio.run(load.on_request(first))  # type: ignore[arg-type]
+    asyncio.run(load.on_request(second))  # type: ignore[arg-type]
+    assert first.accepted and second.accepted
+    # accepted but waiting for a process: livekit does not list them yet, we do
+    assert load(server) == 0.5  # type: ignore[arg-type]
+    server.active_jobs.append(_Running(_Job("J1")))
+    assert load(server) == 0.5  # type: ignore[arg-type]  # J1 running, J2 waiting
+    server.active_jobs.append(_Running(_Job("J2")))
+    assert load(server) == 0.5  # type: ignore[arg-type]  # both running, counted once each
+    server.active_jobs.clear()  # both ended
+    assert load(server) == 0.0  # type: ignore[arg-type]
+
+
+def test_accepted_job_that_never_starts_is_forgotten() -> None:
+    load = CallLoad(max_calls=2, grace_s=0.0)
+    asyncio.run(load.on_request(_Request("J1")))  # type: ignore[arg-type]
+    assert load(_Server()) == 0.0  # type: ignore[arg-type]
+
+
+async def test_session_takes_barge_in_and_endpointing_from_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from navan_voice.speech.models import ModelBundle
+    from navan_voice.speech.vad import load_vad
+
+    monkeypatch.setenv("NAVAN_PROFILE", "local")
+    monkeypatch.setenv("NAVAN_INTERRUPTION_MIN_DURATION_S", "0.3")
+    monkeypatch.setenv("NAVAN_AEC_WARMUP_S", "0.7")
+    monkeypatch.setenv("NAVAN_MIN_ENDPOINTING_DELAY_S", "0.45")
+    monkeypatch.setenv("NAVAN_STT", "openai")  # no local Whisper/piper load needed here
+    monkeypatch.setenv("NAVAN_TTS", "openai")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    settings = load_settings()
+    state: Any = object()
+    session = build_session(settings, ModelBundle(vad=load_vad()), state)
+    opts = session.options
+    assert opts.turn_handling["interruption"]["min_duration"] == 0.3
+    assert opts.turn_handling["interruption"]["resume_false_interruption"] is True
+    assert opts.turn_handling["endpointing"]["min_delay"] == 0.45
+    assert opts.aec_warmup_duration == 0.7
+    assert session.userdata is state
