@@ -11,6 +11,7 @@ import numpy as np
 import soundfile as sf
 
 from navan_voice.domain.errors import AudioInputError
+from navan_voice.speech.audio import resample, to_mono
 
 logger = logging.getLogger(__name__)
 
@@ -28,17 +29,6 @@ class LoadedAudio:
     @property
     def duration_s(self) -> float:
         return len(self.samples) / self.sample_rate
-
-
-def resample(samples: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:
-    """Resample float samples by linear interpolation (enough for a caller's microphone feed)."""
-    if src_rate == dst_rate or len(samples) == 0:
-        return samples
-    n_out = round(len(samples) * dst_rate / src_rate)
-    x_old = np.linspace(0.0, 1.0, num=len(samples), endpoint=False)
-    x_new = np.linspace(0.0, 1.0, num=n_out, endpoint=False)
-    out: np.ndarray = np.interp(x_new, x_old, samples).astype(np.float32)
-    return out
 
 
 def load_audio(path: Path, sample_rate: int) -> LoadedAudio:
@@ -63,8 +53,7 @@ def load_audio(path: Path, sample_rate: int) -> LoadedAudio:
     notes: list[str] = []
     if data.shape[1] > 1:
         notes.append(f"downmixed {data.shape[1]} channels to mono")
-        data = data.mean(axis=1, keepdims=True)
-    mono = data[:, 0]
+    mono = to_mono(data)
     if src_rate != sample_rate:
         notes.append(f"resampled {src_rate} Hz to {sample_rate} Hz")
         mono = resample(mono, int(src_rate), sample_rate)
