@@ -159,13 +159,11 @@ def browser_page(tmp_path: Path) -> Iterator[Callable[..., object]]:
     def open_page(audio_wav: Path | None = None, deny_media: bool = False) -> object:
         args = list(CHROMIUM_FLAGS)
         if deny_media:  # devices exist, but nobody grants the permission prompt
-            # without a media permission Chrome hides host ICE candidates behind mDNS names,
-            # which a loopback livekit-server cannot resolve (a public server is reached
-            # through its own candidates): show them, as a granted permission would
-            args += [
-                "--use-fake-device-for-media-stream",
-                "--disable-features=WebRtcHideLocalIpsWithMdns",
-            ]
+            # Chrome then hides its host ICE candidates behind mDNS names, as for a real
+            # traveler who refused the microphone. That is fine even on loopback: the browser
+            # checks the server's own candidates and livekit-server learns its address from
+            # those checks (peer-reflexive), so no flag un-hides them.
+            args += ["--use-fake-device-for-media-stream"]
         else:
             wav = audio_wav or silence(tmp_path / f"silence-{len(browsers)}.wav")
             args += [*FAKE_MEDIA_FLAGS, f"--use-file-for-fake-audio-capture={wav}"]
