@@ -107,6 +107,13 @@ class Settings(BaseSettings):
     sip_username: str = ""  # Twilio credential list user for outbound calls
     sip_password: SecretStr = SecretStr("")
     sip_transfer_to: str = ""  # the human desk: tel:+1... or sip:desk@host
+    # cold: SIP REFER hands the caller over; warm: the agent dials the desk through the outbound
+    # trunk, briefs them while the caller holds, then connects both
+    sip_transfer_mode: Literal["cold", "warm"] = "cold"
+    sip_transfer_ring_timeout_s: float = Field(20.0, gt=0, le=120)  # the desk must answer by then
+    # warm: after the briefing the desk presses 1 (connect now) or 2 (decline); staying on the
+    # line this long without a key also connects
+    sip_warm_accept_s: float = Field(6.0, gt=0, le=120)
     sip_silence_timeout_s: float = Field(20.0, gt=0, le=600)  # silence before the agent hangs up
 
     # --- local stack ---------------------------------------------------------------------

@@ -37,11 +37,13 @@ from navan_voice.recording.api import (
     finalize_incomplete,
     retry_pending_uploads,
 )
+from navan_voice.recording.recorder import CallRecorder
 from navan_voice.recording.redaction import install_log_redaction
 from navan_voice.speech.factory import build_llm, build_stt, build_tts, build_turn_detection
 from navan_voice.speech.models import ModelBundle, load_local_models
 from navan_voice.telephony.calls import make_transfer_hook, outbound_notice
 from navan_voice.telephony.silence import SilenceGuard, away_timeout
+from navan_voice.telephony.warm import make_warm_transfer_hook
 from navan_voice.vision.avatar import start_avatar
 from navan_voice.vision.context import VisualContext
 
@@ -176,7 +178,7 @@ async def entrypoint(ctx: JobContext) -> None:
         visual.start()
         ctx.add_shutdown_callback(visual.aclose)
     if is_sip:
-        _wire_phone(ctx, session, state, settings, participant)
+        _wire_phone(ctx, session, state, settings, participant, recorder)
     state.ready.set()
 
 
@@ -186,6 +188,7 @@ def _wire_phone(
     state: CallState,
     settings: Settings,
     participant: rtc.RemoteParticipant,
+    recorder: CallRecorder,
 ) -> None:
     """Phone-only behaviour: silence handling, transfer to the human desk, keypad digits."""
 
@@ -198,9 +201,33 @@ def _wire_phone(
         guard.close()
 
     ctx.add_shutdown_callback(close_guard)
-    state.transfer_to_human = make_transfer_hook(
-        ctx.api, settings, room=ctx.room.name, participant_identity=participant.identity
-    )
+    if settings.sip_transfer_mode == "warm" and settings.sip_transfer_to:
+
+        def on_hold(held: bool) -> None:
+            guard.paused = held
+
+        def desk_left() -> None:
+            session.generate_reply(
+                instructions="Your colleague has left the call. Ask the caller whether there "
+                "is anything else you can help with.",
+                tool_choice="none",
+            )
+
+        state.transfer_to_human = make_warm_transfer_hook(
+            ctx.api,
+            settings,
+            room=ctx.room,
+            participant_identity=participant.identity,
+            session=session,
+            record=recorder.capture,
+            on_cleanup=ctx.add_shutdown_callback,
+            on_hold=on_hold,
+            on_desk_left=desk_left,
+        )
+    else:
+        state.transfer_to_human = make_transfer_hook(
+            ctx.api, settings, room=ctx.room.name, participant_identity=participant.identity
+        )
 
     # digits keyed on the phone (ended by #) reach the agent as the caller's words
     digits: list[str] = []

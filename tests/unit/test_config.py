@@ -85,6 +85,7 @@ def test_openai_compatible_needs_base_url(monkeypatch: pytest.MonkeyPatch) -> No
         ("NAVAN_LOG_LEVEL", "LOUD", "not a log level"),
         ("NAVAN_TURN_DETECTION", "psychic", "'vad' or 'model'"),
         ("NAVAN_PROVIDER_TIMEOUT_S", "0", "NAVAN_PROVIDER_TIMEOUT_S"),
+        ("NAVAN_SIP_TRANSFER_MODE", "lukewarm", "NAVAN_SIP_TRANSFER_MODE"),
     ],
 )
 def test_wrong_values_are_refused_with_the_setting_named(

@@ -56,6 +56,7 @@ class EscalationAgent(NavanAgent):
             reason=self.reason,
             summary=self.state.summary(self.reason),
             case_reference=reference or None,
+            briefing=self.state.briefing(self.reason, reference or None),
         )
         try:
             await hook(request)

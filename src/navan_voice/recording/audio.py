@@ -82,6 +82,15 @@ class PausableRecorderIO(RecorderIO):
         self.spans[-1].end = at if at is not None else time.time()
         return True
 
+    def capture(
+        self, channel: int, frame: rtc.AudioFrame, *, started_at: float | None = None
+    ) -> None:
+        """Record audio that does not pass through the session, on ``channel`` (0: caller,
+        1: our side), e.g. both halves of a call bridged to a human colleague. ``started_at``
+        (wall time) defaults to "this frame just ended"."""
+        at = started_at if started_at is not None else time.time() - frame.duration
+        self._put(_lk_recorder._Captured(channel=channel, started_at=at, frame=frame))
+
     def _put(self, item: Any) -> None:
         if isinstance(item, _lk_recorder._Captured) and self.spans:
             item = _lk_recorder._Captured(

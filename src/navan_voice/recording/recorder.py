@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from livekit import rtc
 from livekit.agents import AgentSession
 
 from navan_voice.analytics.prometheus import call_metrics
@@ -113,6 +114,16 @@ class CallRecorder:
     @property
     def paused(self) -> bool:
         return self._io is not None and self._io.paused
+
+    def capture(self, channel: int, frame: rtc.AudioFrame) -> None:
+        """Record audio the session does not see (0: caller, 1: our side), e.g. a call bridged
+        to a human colleague; nothing when the recording is not running."""
+        if self._io is not None and not self._closed:
+            self._io.capture(channel, frame)
+
+    def note(self, kind: str, **fields: Any) -> None:
+        """Add an event to the call's journal (e.g. a transfer), stamped with the call time."""
+        self._write({"kind": kind, "at_s": self._rel(time.time()), **fields})
 
     async def aclose(self, outcome: str | None = None) -> None:
         """Finish the file and the row, then store the files (kept locally if storage fails)."""

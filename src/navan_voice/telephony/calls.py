@@ -128,7 +128,7 @@ async def call_out(
                 participant_identity=identity,
                 participant_name=number,
                 wait_until_answered=True,
-                ringing_timeout=_duration(ringing_timeout_s),
+                ringing_timeout=as_duration(ringing_timeout_s),
             ),
             timeout=ringing_timeout_s + 10.0,
         )
@@ -149,7 +149,8 @@ def outbound_notice(metadata: dict[str, Any]) -> str | None:
     return str(notice) if notice else None
 
 
-def _duration(seconds: float) -> Any:
+def as_duration(seconds: float) -> Any:
+    """Seconds as the protobuf Duration livekit-api's SIP requests take."""
     from google.protobuf.duration_pb2 import Duration
 
     d = Duration()

@@ -3,7 +3,8 @@
 Built on livekit-agents' own away detection: ``AgentSession(user_away_timeout=…)`` moves the
 user state to ``"away"`` after that many seconds in which neither side spoke. The first time we
 ask whether the caller is still there; if the line stays silent for another period we end the
-call politely. Any speech from the caller resets the count.
+call politely. Any speech from the caller resets the count. (livekit reports "away" once per
+change of state, so after the prompt the state is set back to "listening" to count again.)
 """
 
 from __future__ import annotations
@@ -47,23 +48,43 @@ class SilenceGuard:
         self._goodbye = goodbye
         self.prompts = 0
         self.ended = False
+        self._paused = False
         self._task: asyncio.Task[None] | None = None
         session.on("user_state_changed", self._on_state)
+
+    @property
+    def paused(self) -> bool:
+        """True while the agent is not on the line (e.g. the caller talks to a colleague)."""
+        return self._paused
+
+    @paused.setter
+    def paused(self, value: bool) -> None:
+        self._paused = value
+        if not value:  # count the silence afresh from now
+            self.prompts = 0
+            self._session.reset_away_timer()
 
     def _on_state(self, event: UserStateChangedEvent) -> None:
         if event.new_state == "speaking":
             self.prompts = 0
             return
-        if event.new_state != "away" or self.ended:
+        if event.new_state != "away" or self.ended or self.paused:
             return
         if self.prompts == 0:
             self.prompts += 1
             logger.info("caller silent: prompting")
-            self._session.say(self._prompt)
+            self._task = asyncio.create_task(self._prompt_once())
         else:
             self.ended = True
             logger.info("caller still silent: ending the call")
             self._task = asyncio.create_task(self._end())
+
+    async def _prompt_once(self) -> None:
+        handle = self._session.say(self._prompt)
+        await handle.wait_for_playout()
+        # the user state is still "away" and livekit only reports a change: back to
+        # "listening", so that another silent period reports "away" again
+        self._session.reset_away_timer()
 
     async def _end(self) -> None:
         try:

@@ -35,6 +35,7 @@ class TransferRequest:
     reason: str
     summary: str
     case_reference: str | None
+    briefing: str = ""  # the summary as spoken to a colleague on a warm transfer
 
 
 # A hook the worker injects on phone calls: performs the SIP transfer (REFER) to a human.
@@ -85,6 +86,24 @@ class CallState:
     def note(self, text: str) -> None:
         """Remember one thing that happened, for the summary a human colleague reads."""
         self.notes.append(text)
+
+    def briefing(self, reason: str = "", case_reference: str | None = None) -> str:
+        """What a human colleague hears before taking the call (warm transfer): speakable,
+        no ids a listener cannot use."""
+        if self.identified:
+            who = f"{self.traveler_name} from {self.company_name}"
+        else:
+            who = "a caller we could not identify"
+        parts = [f"Hello, this is the Navan voice assistant with a caller for you: {who}."]
+        if reason:
+            parts.append(f"They said: {reason.rstrip('.')}.")
+        if self.current_trip_code:
+            parts.append(f"Their trip is {' '.join(self.current_trip_code)}.")
+        if self.pending:
+            parts.append(f"Not yet confirmed: {self.pending.read_back}")
+        if case_reference:
+            parts.append(f"Case {' '.join(case_reference)} has the details.")
+        return " ".join(parts)
 
     def summary(self, reason: str = "") -> str:
         """A summary for a support case: who, what they wanted, what was done."""

@@ -128,6 +128,8 @@ def transferred(
 
 # A callee: rings, answers with an SDP whose media address is our RtpSink, and stays on the
 # line until the other side hangs up (BYE), which it answers. Used for outbound calls.
+_STREAM = """<nop><action><exec rtp_stream="{audio},-1,0"/></action></nop>"""
+
 CALLEE = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="navan callee">
   <recv request="INVITE" crlf="true"/>
@@ -165,7 +167,7 @@ CALLEE = """<?xml version="1.0" encoding="ISO-8859-1" ?>
       a=sendrecv
   ]]></send>
   <recv request="ACK" crlf="true"/>
-  <nop><action><exec rtp_stream="{audio},-1,0"/></action></nop>
+  %STREAM%
   <recv request="BYE" timeout="{hold_ms}"/>
   <send><![CDATA[
       SIP/2.0 200 OK
@@ -178,13 +180,16 @@ CALLEE = """<?xml version="1.0" encoding="ISO-8859-1" ?>
       Content-Length: 0
   ]]></send>
 </scenario>
-"""
+""".replace("%STREAM%", _STREAM)
 
 
-def callee(*, rtp_port: int, audio: str, ring_ms: int = 1000, hold_ms: int = 60_000) -> str:
+def callee(*, rtp_port: int, audio: str | None, ring_ms: int = 1000, hold_ms: int = 60_000) -> str:
+    """A callee scenario; ``audio`` None: sipp sends no RTP (the test talks through its
+    RtpSink instead, see ``RtpSink.start_talking``)."""
+    scenario = CALLEE if audio is not None else CALLEE.replace(_STREAM, "")
     return (
-        CALLEE.replace("{rtp_port}", str(rtp_port))
-        .replace("{audio}", audio)
+        scenario.replace("{rtp_port}", str(rtp_port))
+        .replace("{audio}", audio or "")
         .replace("{ring_ms}", str(ring_ms))
         .replace("{hold_ms}", str(hold_ms))
     )

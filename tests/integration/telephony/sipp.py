@@ -7,6 +7,7 @@ back lands here, where it is decoded from G.711 µ-law to 16-bit PCM.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import subprocess
@@ -117,6 +118,11 @@ class RtpSink:
     remote: tuple[str, int] | None = None  # livekit-sip's RTP socket (where its packets come from)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
+    # what start_talking's thread sends: queued µ-law speech, and DTMF packets ahead of it
+    _speech: bytearray = field(default_factory=bytearray)
+    _keys: list[tuple[int, bytes]] = field(default_factory=list)  # (digit index, event body)
+    _talk_lock: threading.Lock = field(default_factory=threading.Lock)
+    _talker: threading.Thread | None = None
 
     def __post_init__(self) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -191,8 +197,79 @@ class RtpSink:
                 time.sleep(0.02)
             time.sleep(gap_s)
 
+    # --- this end talking: a phone that streams from our own socket ---------------------
+
+    def start_talking(self) -> RtpSink:
+        """From the first packet livekit-sip sends, stream RTP back from this socket (the
+        address our SDP offered) every 20 ms, in real time: µ-law silence, or what ``say``
+        queued, or the keys ``key`` queued. A phone line never goes quiet, so livekit-sip's
+        media timeout never fires; one stream (one SSRC) carries speech and DTMF, as on a
+        real phone."""
+        self._talker = threading.Thread(target=self._talk, daemon=True)
+        self._talker.start()
+        return self
+
+    def say(self, ulaw: bytes) -> float:
+        """Queue µ-law audio (8 kHz) to speak; returns its length in seconds."""
+        with self._talk_lock:
+            self._speech += ulaw
+        return len(ulaw) / 8000
+
+    @property
+    def speaking(self) -> bool:
+        with self._talk_lock:
+            return bool(self._speech) or bool(self._keys)
+
+    def key(self, digits: str) -> None:
+        """Queue keypad digits as RFC 4733 telephone-events (3 packets each, the last with
+        the end bit, then 200 ms of silence)."""
+        codes = {d: i for i, d in enumerate("0123456789*#")}
+        with self._talk_lock:
+            for n, digit in enumerate(digits):
+                for k in range(3):
+                    end = 0x80 if k == 2 else 0
+                    body = struct.pack("!BBH", codes[digit], end | 10, 160 * (k + 1))
+                    self._keys.append((n, body))
+                self._keys.extend((-1, b"") for _ in range(10))  # a gap between digits
+
+    def _talk(self) -> None:
+        while self.remote is None and not self._stop.is_set():
+            time.sleep(0.02)
+        ssrc, seq, timestamp = 0x4E415642, 1, 0
+        event_at: dict[int, int] = {}  # digit index → the timestamp its event packets share
+        next_at = time.monotonic()
+        while not self._stop.is_set():
+            with self._talk_lock:
+                if self._keys:
+                    digit, body = self._keys.pop(0)
+                    chunk = None
+                else:
+                    digit, body = -1, b""
+                    chunk = bytes(self._speech[:160])
+                    del self._speech[:160]
+            if digit >= 0:
+                first = digit not in event_at
+                ts = event_at.setdefault(digit, timestamp)
+                header = struct.pack("!BBHII", 0x80, (0x80 if first else 0) | 101, seq, ts, ssrc)
+                packet = header + body
+            else:
+                if not self._keys:
+                    event_at.clear()
+                payload = (chunk or b"").ljust(160, b"\xff")
+                header = struct.pack("!BBHII", 0x80, 0, seq, timestamp, ssrc)
+                packet = header + payload
+            if self.remote is not None:
+                with contextlib.suppress(OSError):
+                    self.sock.sendto(packet, self.remote)
+            seq = (seq + 1) & 0xFFFF
+            timestamp = (timestamp + 160) & 0xFFFFFFFF
+            next_at += 0.02
+            time.sleep(max(0.0, next_at - time.monotonic()))
+
     def stop(self) -> np.ndarray:
         self._stop.set()
+        if self._talker is not None:
+            self._talker.join(timeout=2)
         if self._thread is not None:
             self._thread.join(timeout=2)
         self.sock.close()

@@ -233,6 +233,12 @@ async def test_escalation_on_phone_opens_case_and_transfers(db: SessionFactory) 
         result.expect.next_event().is_agent_handoff(new_agent_type=EscalationAgent)
     assert len(transfers) == 1 and transfers[0].case_reference == state.case_reference
     assert "Alex Rivera" in transfers[0].summary and "billing dispute" in transfers[0].summary
+    # the spoken briefing for a warm transfer: who, from where, why, the case spelled out,
+    # and no internal ids a listener cannot use
+    briefing = transfers[0].briefing
+    assert "Alex Rivera from Acme Robotics" in briefing and "billing dispute" in briefing
+    assert state.case_reference and " ".join(state.case_reference) in briefing
+    assert "test-call" not in briefing and "traveler 1" not in briefing
     with transaction(db) as s:
         case = s.scalars(select(t.SupportCase)).one()
     assert case.reference == state.case_reference and case.call_id == "test-call"
