@@ -7,6 +7,7 @@ import asyncio
 import logging
 import re
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,7 @@ async def _calls(stack: BenchStack, calls: int, reply_timeout: float) -> dict[st
     for rate in RATES:
         results: list[CallResult] = []
         loads = []
+        since = datetime.now(UTC)
         for i in range(calls):
             voice = VOICES[i % len(VOICES)]
             utterances = [
@@ -81,7 +83,38 @@ async def _calls(stack: BenchStack, calls: int, reply_timeout: float) -> dict[st
             "greeting_s": percentiles([r.greeting_s for r in results]),
             "load_avg": loads,
             "calls": [r.as_dict() for r in results],
+            "window_utc": [since.isoformat(), datetime.now(UTC).isoformat()],
         }
+    return out
+
+
+def stage_breakdown(
+    database_url: str, windows: dict[str, list[str]], wait_s: float = 30.0
+) -> dict[str, Any]:
+    """Where each turn's time went, from the worker's own turn metrics (the recording index
+    the worker writes): livekit's end-of-utterance delay, transcription delay, LLM time to
+    first token, TTS time to first audio and its end-to-end latency; p50/p95 per stage in ms,
+    overall and per sample rate (by the time window each rate's calls ran in)."""
+    from navan_voice.db.engine import make_session_factory
+    from navan_voice.recording.index import list_calls, overview
+
+    factory = make_session_factory(database_url)
+    deadline = time.monotonic() + wait_s  # the last call's row is finalized as its job ends
+    while time.monotonic() < deadline:
+        if all(c.status != "recording" for c in list_calls(factory, limit=500)):
+            break
+        time.sleep(0.5)
+
+    def stages(since: datetime | None, until: datetime | None) -> dict[str, Any]:
+        found = overview(factory, since=since, until=until).stages
+        return {
+            name: {"count": st.count, "p50_ms": st.p50_ms, "p95_ms": st.p95_ms}
+            for name, st in found.items()
+        }
+
+    out: dict[str, Any] = {"all": stages(None, None)}
+    for rate, (start, end) in windows.items():
+        out[rate] = stages(datetime.fromisoformat(start), datetime.fromisoformat(end))
     return out
 
 
@@ -100,6 +133,8 @@ def run(*, standin: bool, quick: bool, time_limit_s: float = 900.0) -> dict[str,
             asyncio.wait_for(_calls(stack, calls, reply_timeout=20.0), time_limit_s)
         )
         eou = eou_delays(worker.log_path) if standin else []
+        windows = {rate: v["window_utc"] for rate, v in per_rate.items()}
+        breakdown = stage_breakdown(stack.settings.effective_database_url, windows)
     payload: dict[str, Any] = {
         "mode": "stand-in models" if standin else "local profile",
         "calls_per_rate": calls,
@@ -109,6 +144,7 @@ def run(*, standin: bool, quick: bool, time_limit_s: float = 900.0) -> dict[str,
         "load_avg_after": load_avg(),
         "wall_s": round(time.monotonic() - started, 1),
         "rates": per_rate,
+        "stages_ms": breakdown,
     }
     if standin:
         # livekit's own measure: caller's last speech (VAD, back-dated) → turn committed

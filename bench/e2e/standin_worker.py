@@ -187,12 +187,21 @@ def prewarm(proc: JobProcess) -> None:
     logger.info("job process ready: stand-ins loaded in %.2fs", time.perf_counter() - started)
 
 
-def turn_handling(min_delay: float, max_delay: float) -> TurnHandlingOptions:
-    """The real worker's turn handling with VAD end of turn (see navan_voice.worker)."""
+def turn_handling(settings: Any) -> TurnHandlingOptions:
+    """The real worker's turn handling with VAD end of turn (see navan_voice.worker
+    ``build_session``): the same endpointing delays and barge-in settings."""
     return {
         "turn_detection": "vad",
-        "endpointing": {"min_delay": min_delay, "max_delay": max_delay},
-        "interruption": {"enabled": True, "mode": "vad", "resume_false_interruption": True},
+        "endpointing": {
+            "min_delay": settings.min_endpointing_delay_s,
+            "max_delay": settings.max_endpointing_delay_s,
+        },
+        "interruption": {
+            "enabled": True,
+            "mode": "vad",
+            "min_duration": settings.interruption_min_duration_s,
+            "resume_false_interruption": True,
+        },
     }
 
 
@@ -206,9 +215,8 @@ async def entrypoint(ctx: JobContext) -> None:
         stt=stt.StreamAdapter(stt=StandinSTT(), vad=vad),
         llm=StandinLLM(),
         tts=StandinTTS(),
-        turn_handling=turn_handling(
-            settings.min_endpointing_delay_s, settings.max_endpointing_delay_s
-        ),
+        turn_handling=turn_handling(settings),
+        aec_warmup_duration=settings.aec_warmup_s,
     )
     session.on("metrics_collected", _log_eou)
     await session.start(
