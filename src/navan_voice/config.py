@@ -152,6 +152,10 @@ class Settings(BaseSettings):
     min_endpointing_delay_s: float = Field(0.4, ge=0.0, le=5.0)
     max_endpointing_delay_s: float = Field(3.0, ge=0.1, le=30.0)
     turn_detection: str = "vad"  # "vad" or "model" (livekit's local turn detector)
+    # "model": an end-of-turn probability below this waits max_endpointing_delay_s instead of
+    # min_endpointing_delay_s. 0.15 keeps missed ends of turn under 5 % on the travel phrases
+    # (livekit's shipped 0.36 misses 36 %); see bench/speech/TURN_DETECTOR.md
+    turn_unlikely_threshold: float = Field(0.15, gt=0.0, lt=1.0)
     # barge-in: caller speech this long stops the agent (livekit's default is 0.5 s)
     interruption_min_duration_s: float = Field(0.25, ge=0.05, le=2.0)
     # caller speech is ignored this long after the agent starts talking, against echo; phones
