@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import statistics
 import subprocess
 import tempfile
@@ -23,6 +24,7 @@ import numpy as np
 import soundfile as sf
 from livekit.agents import stt
 
+from bench.e2e.results import percentiles, save
 from navan_voice.speech.audio import array_to_frame, resample, to_mono
 from navan_voice.speech.vad import load_vad
 from navan_voice.speech.whisper_engine import WhisperEngine
@@ -97,6 +99,8 @@ async def main(repeat: int) -> None:
         "StreamAdapter(WhisperSTT)": stt.StreamAdapter(stt=WhisperSTT(engine), vad=vad),
     }
     results: dict[str, list[float]] = {name: [] for name in models}
+    by_rate: dict[str, dict[int, list[float]]] = {name: {16000: [], 8000: []} for name in models}
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         clips = [
             (voice, rate, make_caller_audio(text, voice, rate, Path(tmp)))
@@ -110,6 +114,7 @@ async def main(repeat: int) -> None:
                     marks = await run_once(model, audio, rate)
                     if "final" in marks:
                         results[name].append(marks["final"])
+                        by_rate[name][rate].append(marks["final"])
                     print(
                         f"{name:28s} {voice:8s} {rate:5d} Hz  {audio.size / rate:4.1f} s  "
                         + "  ".join(f"{k}={v:+.2f}s" for k, v in marks.items())
@@ -119,6 +124,22 @@ async def main(repeat: int) -> None:
         values.sort()
         p95 = values[min(len(values) - 1, int(0.95 * len(values)))]
         print(f"{name:28s} n={len(values):2d} p50={statistics.median(values):.2f} p95={p95:.2f}")
+    save(
+        "stt-latency",
+        {
+            "what": "end of speech -> final transcript, seconds",
+            "load_avg_before": load_before,
+            "load_avg_after": os.getloadavg(),
+            "repeat": repeat,
+            "results": {
+                name: {
+                    "all": percentiles(values),
+                    **{str(r): percentiles(v) for r, v in by_rate[name].items()},
+                }
+                for name, values in results.items()
+            },
+        },
+    )
 
 
 if __name__ == "__main__":

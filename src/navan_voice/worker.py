@@ -41,6 +41,7 @@ from navan_voice.recording.recorder import CallRecorder
 from navan_voice.recording.redaction import install_log_redaction
 from navan_voice.speech.factory import build_llm, build_stt, build_tts, build_turn_detection
 from navan_voice.speech.models import ModelBundle, load_local_models
+from navan_voice.speech.turn import with_threshold
 from navan_voice.telephony.calls import make_transfer_hook, outbound_notice
 from navan_voice.telephony.silence import SilenceGuard, away_timeout
 from navan_voice.telephony.warm import make_warm_transfer_hook
@@ -86,6 +87,13 @@ def _job_metadata(ctx: JobContext) -> dict[str, Any]:
     return meta if isinstance(meta, dict) else {}
 
 
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
 def _caller_phone(participant: rtc.RemoteParticipant, meta: dict[str, Any]) -> str:
     """The caller's number: from the SIP attributes on a phone call, else from the dispatch."""
     return participant.attributes.get(SIP_PHONE_ATTR) or str(meta.get("caller_phone") or "")
@@ -96,7 +104,9 @@ def build_session(
 ) -> AgentSession[Any]:
     """The voice pipeline for one call: VAD → STT → turn detection → LLM → TTS, barge-in on."""
     turn_handling: TurnHandlingOptions = {
-        "turn_detection": build_turn_detection(settings, models),
+        "turn_detection": with_threshold(
+            build_turn_detection(settings, models), settings.turn_unlikely_threshold
+        ),
         "endpointing": {
             "min_delay": settings.min_endpointing_delay_s,
             "max_delay": settings.max_endpointing_delay_s,
@@ -146,7 +156,13 @@ async def entrypoint(ctx: JobContext) -> None:
         state.channel.value,
         participant.identity,
     )
-    await prepare_call(state)  # look the number up before the greeting
+    # who is calling, before the greeting: a web caller was signed in by the web app (its
+    # dispatch metadata is set server-side, so it can be trusted); a phone number is looked up
+    await prepare_call(
+        state,
+        signed_in_traveler=None if is_sip else _int_or_none(meta.get("traveler_id")),
+        trip_code=None if is_sip else (str(meta.get("confirmation_code") or "") or None),
+    )
     state.opening_notice = outbound_notice(meta)
     state.ready.clear()  # the greeter waits until the recorder below is in place
     session = build_session(settings, models, state, phone=is_sip)

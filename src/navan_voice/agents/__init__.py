@@ -19,10 +19,15 @@ def build_first_agent(state: CallState) -> Agent:
     return GreeterAgent(state)
 
 
-async def prepare_call(state: CallState) -> None:
-    """Look the calling number up (never raises; a database that is down is tagged on the state)."""
-    from navan_voice.tools.identity import identify_from_phone
+async def prepare_call(
+    state: CallState, *, signed_in_traveler: int | None = None, trip_code: str | None = None
+) -> None:
+    """Identify the caller before the greeting: the traveler the web app signed in, else the
+    calling number (never raises; a database that is down is tagged on the state)."""
+    from navan_voice.tools.identity import identify_from_phone, identify_signed_in
 
+    if signed_in_traveler is not None:
+        await identify_signed_in(state, signed_in_traveler, trip_code)
     await identify_from_phone(state)
 
 

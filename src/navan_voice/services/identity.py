@@ -41,6 +41,13 @@ def identify_by_phone(*, db: SessionFactory, phone: str) -> Traveler | None:
     return found
 
 
+def traveler_by_id(*, db: SessionFactory, traveler_id: int) -> Traveler | None:
+    """The traveler with this id (e.g. signed in on the web app); None when there is none."""
+    with transaction(db) as session:
+        row = repo.traveler_by_id(session, traveler_id)
+        return repo.to_traveler(row) if row else None
+
+
 def identify_by_confirmation(
     *, db: SessionFactory, confirmation_code: str, last_name: str
 ) -> Traveler:

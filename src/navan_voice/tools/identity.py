@@ -43,6 +43,32 @@ async def identify_from_phone(state: CallState) -> Traveler | None:
     return found
 
 
+async def identify_signed_in(
+    state: CallState, traveler_id: int, trip_code: str | None = None
+) -> Traveler | None:
+    """A web caller the web app signed in (its dispatch metadata names the traveler and the
+    trip they signed in with): identified before the greeting, no questions asked."""
+    if state.identified:
+        return None
+    import asyncio
+
+    try:
+        found = await asyncio.to_thread(
+            identity.traveler_by_id, db=state.db, traveler_id=traveler_id
+        )
+    except DataUnavailableError:
+        logger.warning("database down while loading the signed-in traveler of %s", state.call_id)
+        state.tags["database"] = "down"
+        return None
+    if found is None:
+        logger.warning("call %s: signed-in traveler %s not found", state.call_id, traveler_id)
+        return None
+    remember(state, found, "web sign-in")
+    if trip_code:
+        state.current_trip_code = trip_code.upper()
+    return found
+
+
 @function_tool
 async def identify_caller(
     context: RunContext[CallState], confirmation_code: str, last_name: str

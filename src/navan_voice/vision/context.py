@@ -55,6 +55,15 @@ def screen_message_text(text: str | None) -> str | None:
     )
 
 
+def screen_spoken_text(text: str) -> str:
+    """What the look_at_screen tool answers: speakable as it is (the offline engine reads tool
+    results aloud), the screen's lines as sentences."""
+    if not text.strip():
+        return "Your shared screen shows no readable text right now."
+    lines = [line.strip().rstrip(".") for line in text.splitlines() if line.strip()]
+    return "On your screen I can see: " + ". ".join(lines) + "."
+
+
 def page_message_text(context: dict[str, Any]) -> str:
     fields = ", ".join(f"{k}: {str(v)[:200]}" for k, v in list(context.items())[:20])
     return f"The traveler's web page shows: {fields}"
@@ -107,10 +116,10 @@ class VisualContext:
             text = await self.watcher.current_text(wait_s=4.0)
             if text is None:
                 return (
-                    "The traveler is not sharing their screen. Ask them to press "
-                    "'Share screen' on the call page."
+                    "You are not sharing your screen yet. Press 'Share screen' on the call "
+                    "page, then ask me again."
                 )
-            return screen_message_text(text) or ""
+            return screen_spoken_text(text)
 
         return llm.function_tool(look_at_screen)
 

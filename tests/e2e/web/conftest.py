@@ -63,6 +63,10 @@ def _env(server: LiveKitServer, db_url: str, agent: str, port: int) -> dict[str,
     }
 
 
+TEST_WORKER = [sys.executable, "-m", "tests.e2e.web.web_worker"]
+REAL_WORKER = [sys.executable, "-m", "navan_voice.cli", "worker"]
+
+
 @pytest.fixture(scope="module")
 def web_stack(
     livekit_server: LiveKitServer,  # noqa: F811
@@ -70,6 +74,26 @@ def web_stack(
     run_dir: Path,  # noqa: F811
 ) -> Iterator[WebStack]:
     """The web app and the test web worker, registered with the test livekit-server."""
+    yield from _web_stack(livekit_server, database_url, run_dir, TEST_WORKER)
+
+
+@pytest.fixture(scope="module")
+def real_web_stack(
+    livekit_server: LiveKitServer,  # noqa: F811
+    database_url: str,  # noqa: F811
+    run_dir: Path,  # noqa: F811
+) -> Iterator[WebStack]:
+    """The web app and the real worker (`navan-voice worker`: local models, the offline
+    dialogue engine, the travel agents, the recorder), as `make run` starts them."""
+    yield from _web_stack(livekit_server, database_url, run_dir, REAL_WORKER)
+
+
+def _web_stack(
+    livekit_server: LiveKitServer,  # noqa: F811
+    database_url: str,  # noqa: F811
+    run_dir: Path,  # noqa: F811
+    worker_argv: list[str],
+) -> Iterator[WebStack]:
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium is missing: run `make install`")
     if not BUNDLE.exists():
@@ -77,9 +101,10 @@ def web_stack(
     agent = f"navan-web-{uuid.uuid4().hex[:6]}"
     port = free_port()
     env = _env(livekit_server, database_url, agent, port)
+    env["NAVAN_DATA_DIR"] = str(run_dir / agent)  # recordings of the real worker's calls
     worker = ManagedProcess(
         name="web-worker",
-        argv=[sys.executable, "-m", "tests.e2e.web.web_worker"],
+        argv=worker_argv,
         log_path=run_dir / f"{agent}-worker.log",
         env=env,
         cwd=ROOT,
@@ -98,7 +123,7 @@ def web_stack(
         worker.wait_ready(
             lambda: "worker registered" in worker.log_path.read_text(errors="replace"),
             180,
-            "test worker registration",
+            "worker registration",
         )
         yield WebStack(
             f"http://127.0.0.1:{port}", agent, database_url, worker.log_path, web.log_path

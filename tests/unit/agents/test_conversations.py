@@ -265,3 +265,19 @@ async def test_database_down_apologises_and_keeps_the_case(tmp_path: object) -> 
         result.expect.next_event().is_agent_handoff(new_agent_type=EscalationAgent)
     assert state.case_reference is None
     assert "could not look up the booking" in state.tags["unsaved_case"]
+
+
+async def test_web_caller_signed_in_by_the_web_app_is_identified_before_the_greeting(
+    db: SessionFactory,
+) -> None:
+    with transaction(db) as s:
+        alex = s.scalars(select(t.Traveler).where(t.Traveler.first_name == "Alex")).one()
+        alex_id = alex.id
+    state = CallState(call_id="web-1", db=db, channel=Channel.WEB)
+    await prepare_call(state, signed_in_traveler=alex_id, trip_code="nvn7q2")
+    assert state.traveler_name == "Alex Rivera" and state.current_trip_code == "NVN7Q2"
+    assert state.tags["identified_by"] == "web sign-in"
+    # an id that matches nobody leaves the caller unidentified (the agent will ask)
+    nobody = CallState(call_id="web-2", db=db, channel=Channel.WEB)
+    await prepare_call(nobody, signed_in_traveler=999_999)
+    assert not nobody.identified
