@@ -38,7 +38,8 @@ from livekit.agents.types import (
     NotGivenOr,
 )
 from livekit.agents.utils import AudioBuffer, shortuuid
-from livekit.agents.voice.turn import TurnHandlingOptions
+
+from navan_voice.worker import turn_handling_options
 
 logger = logging.getLogger("bench.standin_worker")
 
@@ -187,24 +188,6 @@ def prewarm(proc: JobProcess) -> None:
     logger.info("job process ready: stand-ins loaded in %.2fs", time.perf_counter() - started)
 
 
-def turn_handling(settings: Any) -> TurnHandlingOptions:
-    """The real worker's turn handling with VAD end of turn (see navan_voice.worker
-    ``build_session``): the same endpointing delays and barge-in settings."""
-    return {
-        "turn_detection": "vad",
-        "endpointing": {
-            "min_delay": settings.min_endpointing_delay_s,
-            "max_delay": settings.max_endpointing_delay_s,
-        },
-        "interruption": {
-            "enabled": True,
-            "mode": "vad",
-            "min_duration": settings.interruption_min_duration_s,
-            "resume_false_interruption": True,
-        },
-    }
-
-
 async def entrypoint(ctx: JobContext) -> None:
     settings = ctx.proc.userdata["settings"]
     vad = ctx.proc.userdata["vad"]
@@ -215,7 +198,7 @@ async def entrypoint(ctx: JobContext) -> None:
         stt=stt.StreamAdapter(stt=StandinSTT(), vad=vad),
         llm=StandinLLM(),
         tts=StandinTTS(),
-        turn_handling=turn_handling(settings),
+        turn_handling=turn_handling_options(settings, "vad"),
         aec_warmup_duration=settings.aec_warmup_s,
     )
     session.on("metrics_collected", _log_eou)

@@ -12,7 +12,7 @@ import importlib
 import json
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from livekit import api, rtc
 from livekit.agents import (
@@ -47,6 +47,9 @@ from navan_voice.telephony.silence import SilenceGuard, away_timeout
 from navan_voice.telephony.warm import make_warm_transfer_hook
 from navan_voice.vision.avatar import start_avatar
 from navan_voice.vision.context import VisualContext
+
+if TYPE_CHECKING:
+    from livekit.agents.inference import TurnDetector
 
 logger = logging.getLogger("navan_voice.worker")
 
@@ -103,10 +106,29 @@ def build_session(
     settings: Settings, models: ModelBundle, state: CallState, *, phone: bool = False
 ) -> AgentSession[Any]:
     """The voice pipeline for one call: VAD → STT → turn detection → LLM → TTS, barge-in on."""
-    turn_handling: TurnHandlingOptions = {
-        "turn_detection": with_threshold(
-            build_turn_detection(settings, models), settings.turn_unlikely_threshold
-        ),
+    detection = with_threshold(
+        build_turn_detection(settings, models), settings.turn_unlikely_threshold
+    )
+    return AgentSession(
+        vad=models.vad,
+        stt=build_stt(settings, models),
+        llm=build_llm(settings),
+        tts=build_tts(settings, models),
+        turn_handling=turn_handling_options(settings, detection),
+        aec_warmup_duration=settings.aec_warmup_s,
+        # on the phone, a silent caller is prompted, then the call ends (SilenceGuard)
+        user_away_timeout=away_timeout(settings.sip_silence_timeout_s) if phone else None,
+        userdata=state,
+    )
+
+
+def turn_handling_options(
+    settings: Settings, turn_detection: TurnDetector | Literal["vad"]
+) -> TurnHandlingOptions:
+    """End of turn and barge-in for a session, from the settings (also used by the bench's
+    stand-in worker, so it measures the same pipeline)."""
+    return {
+        "turn_detection": turn_detection,
         "endpointing": {
             "min_delay": settings.min_endpointing_delay_s,
             "max_delay": settings.max_endpointing_delay_s,
@@ -120,17 +142,6 @@ def build_session(
             "resume_false_interruption": True,
         },
     }
-    return AgentSession(
-        vad=models.vad,
-        stt=build_stt(settings, models),
-        llm=build_llm(settings),
-        tts=build_tts(settings, models),
-        turn_handling=turn_handling,
-        aec_warmup_duration=settings.aec_warmup_s,
-        # on the phone, a silent caller is prompted, then the call ends (SilenceGuard)
-        user_away_timeout=away_timeout(settings.sip_silence_timeout_s) if phone else None,
-        userdata=state,
-    )
 
 
 async def entrypoint(ctx: JobContext) -> None:
@@ -222,12 +233,8 @@ def _wire_phone(
         def on_hold(held: bool) -> None:
             guard.paused = held
 
-        def desk_left() -> None:
-            session.generate_reply(
-                instructions="Your colleague has left the call. Ask the caller whether there "
-                "is anything else you can help with.",
-                tool_choice="none",
-            )
+        def desk_left() -> None:  # fixed words: every engine says them the same
+            session.say("Your colleague has left the call. Is there anything else I can help with?")
 
         state.transfer_to_human = make_warm_transfer_hook(
             ctx.api,

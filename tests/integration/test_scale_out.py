@@ -17,11 +17,14 @@ pytestmark = pytest.mark.integration
 WorkerFactory = Callable[[int], ManagedProcess]
 
 
-async def _join(settings: Settings) -> str:
+async def _join(settings: Settings, all_answered: asyncio.Barrier) -> str:
     caller = Caller(settings)
     try:
         await caller.connect()
         await caller.wait_for_agent(timeout=120)
+        # stay on the line until every call is answered: the calls must overlap, or a worker
+        # whose first call already ended has room again and may rightly take a third
+        await asyncio.wait_for(all_answered.wait(), 150)
     finally:
         await caller.close()
     return caller.room_name
@@ -33,7 +36,8 @@ async def test_two_workers_share_four_calls(
     # each worker takes at most two calls at once; the server must send the rest elsewhere
     monkeypatch.setenv("NAVAN_WORKER_MAX_CALLS", "2")
     procs = [workers(0), workers(1)]
-    rooms = await asyncio.gather(*(_join(stack_settings) for _ in range(4)))
+    all_answered = asyncio.Barrier(4)
+    rooms = await asyncio.gather(*(_join(stack_settings, all_answered) for _ in range(4)))
     assert len(set(rooms)) == 4
     await asyncio.sleep(1.0)  # let the workers' logs catch up
 

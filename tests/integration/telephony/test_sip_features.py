@@ -76,14 +76,27 @@ class PhoneWorker:
 def module_worker(
     phone_stack: PhoneStack, database_url: str, run_dir: Path
 ) -> Iterator[PhoneWorker]:
-    agent_name = f"navan-phone-{uuid.uuid4().hex[:6]}"
+    yield from phone_worker(
+        phone_stack, database_url, run_dir, "navan-phone", {"NAVAN_SIP_TRANSFER_TO": DESK}
+    )
+
+
+def phone_worker(
+    phone_stack: PhoneStack,
+    database_url: str,
+    run_dir: Path,
+    prefix: str,
+    extra_env: dict[str, str],
+) -> Iterator[PhoneWorker]:
+    """A real worker under its own agent name with ``extra_env``; its log kept as an artifact."""
+    agent_name = f"{prefix}-{uuid.uuid4().hex[:6]}"
     env = {
         "NAVAN_LIVEKIT_URL": phone_stack.url,
         "NAVAN_AGENT_NAME": agent_name,
         "NAVAN_DATABASE_URL": database_url,
         "NAVAN_PROFILE": "local",
         "NAVAN_DATA_DIR": str(run_dir / agent_name),
-        "NAVAN_SIP_TRANSFER_TO": DESK,
+        **extra_env,
     }
     with pytest.MonkeyPatch.context() as mp:
         for key, value in env.items():

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
 import subprocess
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC
 from pathlib import Path
@@ -25,12 +23,11 @@ import pytest
 import soundfile as sf
 from livekit import api
 from tests.integration.telephony.conftest import (
-    ARTIFACTS,
     TWILIO_NUMBER,
     _free_udp_port,
     trunk_settings,
 )
-from tests.integration.telephony.scenarios import callee
+from tests.integration.telephony.scenarios import _ANSWER_REQUEST, callee
 from tests.integration.telephony.sipp import (
     ANSWERED,
     INVITE_SCENARIO,
@@ -45,16 +42,16 @@ from tests.integration.telephony.test_sip_features import (
     PhoneWorker,
     call_rooms,
     finish,
+    phone_worker,
     stop,
     wait_for,
     wait_until_quiet,
 )
 
-from navan_voice.config import load_settings
 from navan_voice.db.seed import DEMO_PHONE
 from navan_voice.stack.sip import PhoneStack
-from navan_voice.stack.up import start_worker
 from navan_voice.telephony import provision
+from navan_voice.telephony.warm import DESK_IDENTITY
 
 pytestmark = [pytest.mark.usefixtures("clean_sip"), pytest.mark.e2e]
 
@@ -64,30 +61,18 @@ DESK_PORT = _free_udp_port()  # where the desk's sipp listens (the outbound trun
 
 @pytest.fixture(scope="module")
 def warm_worker(phone_stack: PhoneStack, database_url: str, run_dir: Path) -> Iterator[PhoneWorker]:
-    agent_name = f"navan-warm-{uuid.uuid4().hex[:6]}"
-    env = {
-        "NAVAN_LIVEKIT_URL": phone_stack.url,
-        "NAVAN_AGENT_NAME": agent_name,
-        "NAVAN_DATABASE_URL": database_url,
-        "NAVAN_PROFILE": "local",
-        "NAVAN_DATA_DIR": str(run_dir / agent_name),
-        "NAVAN_SIP_TRANSFER_MODE": "warm",
-        "NAVAN_SIP_TRANSFER_TO": DESK_NUMBER,
-        "NAVAN_SIP_WARM_ACCEPT_S": "20",  # the test keys 1 or 2 well before this
-        "NAVAN_SIP_SILENCE_TIMEOUT_S": "16",  # prompt after 8 s of silence, hang up after 16
-    }
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in env.items():
-            mp.setenv(key, value)
-        settings = load_settings()
-        log = run_dir / f"{agent_name}-worker.log"
-        proc = start_worker(settings, phone_stack.url, log, 0)
-        try:
-            yield PhoneWorker(settings, proc)
-        finally:
-            proc.stop()
-            ARTIFACTS.mkdir(exist_ok=True)
-            shutil.copy(log, ARTIFACTS / log.name)
+    yield from phone_worker(
+        phone_stack,
+        database_url,
+        run_dir,
+        "navan-warm",
+        {
+            "NAVAN_SIP_TRANSFER_MODE": "warm",
+            "NAVAN_SIP_TRANSFER_TO": DESK_NUMBER,
+            "NAVAN_SIP_WARM_ACCEPT_S": "20",  # the test keys 1 or 2 well before this
+            "NAVAN_SIP_SILENCE_TIMEOUT_S": "16",  # prompt after 8 s of silence, hang up after 16
+        },
+    )
 
 
 def caller_scenario(sink: RtpSink, hold_ms: int, *, hangs_up: bool = True) -> str:
@@ -103,16 +88,7 @@ def caller_scenario(sink: RtpSink, hold_ms: int, *, hangs_up: bool = True) -> st
 
 
 WAIT_FOR_BYE = """<recv request="BYE" timeout="{hold_ms}"/>
-  <send><![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:{caller}@[local_ip]:[local_port]>
-      Content-Length: 0
-  ]]></send>"""
+  """ + _ANSWER_REQUEST.replace("{code}", "200 OK")
 
 
 async def _start_call(
@@ -338,3 +314,46 @@ async def test_silence_on_the_line_prompts_then_ends_the_call_politely(
     assert still and bye and still.start() < bye.start(), heard
     log = warm_worker.log()
     assert "caller silent: prompting" in log and "ending the call" in log
+
+
+async def test_colleague_leaving_hands_the_caller_back_to_the_agent(
+    lk: api.LiveKitAPI,
+    warm_worker: PhoneWorker,
+    phone_stack: PhoneStack,
+    caller_wav: Callable[[str], Path],
+    tmp_path: Path,
+) -> None:
+    warm_worker.offset = warm_worker.proc.log_path.stat().st_size
+    caller, desk, caller_sipp, desk_sipp, _, _ = await _start_call(
+        lk, warm_worker, phone_stack, tmp_path, caller_hold_ms=120_000, caller_hangs_up=False
+    )
+    try:
+        await _ask_for_a_person(caller, caller_wav, tmp_path)
+        await _briefing(desk, desk_sipp, warm_worker)
+        desk.key("1")
+        await wait_for(
+            lambda: "connected to the desk" in warm_worker.log(), 20, "the caller connected"
+        )
+        # the colleague's leg ends (as when they hang up): livekit-sip BYEs the desk
+        room = next(r for r in await call_rooms(lk) if not r.endswith("-desk"))
+        at_caller = len(caller.payload)
+        await lk.room.remove_participant(
+            api.RoomParticipantIdentity(room=f"{room}-desk", identity=DESK_IDENTITY)
+        )
+        rc, out = await finish(desk_sipp, 30)
+        assert rc == 0, f"the desk's leg was not ended:\n{out[-3000:]}"
+        # the agent is back: it speaks to the caller, who is still on the line
+        await wait_for(lambda: caller.voiced_s(since=at_caller) > 1.5, 30, "the agent back")
+        await wait_until_quiet(caller)
+        told = _heard_speech(caller.decode_from(at_caller))
+        print(f"caller heard after the colleague left: {told!r}")
+        assert re.search(r"colleague|anything else|help", told, re.I), told
+        assert caller_sipp.poll() is None, "the caller was dropped when the colleague left"
+        await lk.room.delete_room(api.DeleteRoomRequest(room=room))
+        rc, out = await finish(caller_sipp, 30)
+        assert rc == 0, f"the caller's sipp failed:\n{out[-3000:]}"
+    finally:
+        stop(caller_sipp)
+        stop(desk_sipp)
+        caller.stop()
+        desk.stop()
