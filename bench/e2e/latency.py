@@ -31,8 +31,8 @@ def end_of_turn_window(settings: Any) -> dict[str, float]:
     """
     from navan_voice.speech.vad import load_vad
 
-    vad = load_vad()
-    silence = float(vad._opts.min_silence_duration)  # the real worker's VAD, same defaults
+    vad = load_vad(min_silence_duration=settings.vad_min_silence_s)
+    silence = float(vad._opts.min_silence_duration)  # the real worker's VAD, same settings
     min_delay = float(settings.min_endpointing_delay_s)
     return {
         "vad_min_silence_s": silence,

@@ -183,8 +183,8 @@ def prewarm(proc: JobProcess) -> None:
     from navan_voice.speech.vad import load_vad
 
     started = time.perf_counter()
-    proc.userdata["settings"] = load_settings()
-    proc.userdata["vad"] = load_vad()
+    proc.userdata["settings"] = settings = load_settings()
+    proc.userdata["vad"] = load_vad(min_silence_duration=settings.vad_min_silence_s)
     logger.info("job process ready: stand-ins loaded in %.2fs", time.perf_counter() - started)
 
 

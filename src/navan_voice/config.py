@@ -152,6 +152,8 @@ class Settings(BaseSettings):
     min_endpointing_delay_s: float = Field(0.4, ge=0.0, le=5.0)
     max_endpointing_delay_s: float = Field(3.0, ge=0.1, le=30.0)
     turn_detection: str = "vad"  # "vad" or "model" (livekit's local turn detector)
+    # silence that ends a caller's speech segment (Silero VAD); the end-of-turn window starts here
+    vad_min_silence_s: float = Field(0.55, ge=0.1, le=3.0)
     # "model": an end-of-turn probability below this waits max_endpointing_delay_s instead of
     # min_endpointing_delay_s. 0.15 keeps missed ends of turn under 5 % on the travel phrases
     # (livekit's shipped 0.36 misses 36 %); see bench/speech/TURN_DETECTOR.md

@@ -308,7 +308,7 @@ def overview(
 
     origin = min((c.started_at_utc for c in calls), default=None)
     if since is not None:
-        origin = since
+        origin = _naive(since)
     by_bucket: dict[datetime, list[CallTurnRecord]] = {}
     calls_per_bucket: Counter[datetime] = Counter()
     if origin is not None:

@@ -44,7 +44,7 @@ def load_local_models(settings: Settings) -> ModelBundle:
         return seconds
 
     started = time.perf_counter()
-    bundle.vad = load_vad()
+    bundle.vad = load_vad(min_silence_duration=settings.vad_min_silence_s)
     timed("vad")
     if "local" in settings.chain("stt"):
         started = time.perf_counter()

@@ -93,6 +93,11 @@ def test_overview(demo: sessionmaker[Session]) -> None:
         ("hotel_refund", 1),
     ]
     assert dict(ov.top_tools)["get_trip"] == 1
+    # the same window given as timezone-aware UTC (as an API caller sends it) gives the same
+    aware = overview(
+        demo, since=(NOW - timedelta(hours=4)).replace(tzinfo=UTC), bucket=timedelta(hours=1)
+    )
+    assert [b.calls for b in aware.buckets] == [1, 1, 2] and aware.calls == 4
 
 
 def test_overview_empty(session_factory: sessionmaker[Session]) -> None:
