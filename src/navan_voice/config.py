@@ -149,6 +149,10 @@ class Settings(BaseSettings):
 
     # --- speech tuning -----------------------------------------------------------------------
     stt_threads: int = Field(2, ge=1, le=64)
+    # local STT: transcribe the caller's growing phrase every this many seconds of new speech
+    # (live captions); 0 = only the pass at the end of speech, which alone sets the final's
+    # latency: less CPU per call (see bench/REPORT.md, concurrency)
+    stt_interim_interval_s: float = Field(0.8, ge=0.0, le=10.0)
     min_endpointing_delay_s: float = Field(0.4, ge=0.0, le=5.0)
     max_endpointing_delay_s: float = Field(3.0, ge=0.1, le=30.0)
     turn_detection: str = "vad"  # "vad" or "model" (livekit's local turn detector)

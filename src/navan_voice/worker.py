@@ -111,7 +111,7 @@ def build_session(
     )
     return AgentSession(
         vad=models.vad,
-        stt=build_stt(settings, models),
+        stt=build_stt(settings, models, captions=not phone),
         llm=build_llm(settings),
         tts=build_tts(settings, models),
         turn_handling=turn_handling_options(settings, detection),

@@ -54,9 +54,13 @@ def _need(value: Any, what: str) -> Any:
 
 
 # --- STT ---------------------------------------------------------------------------------
-def _stt(provider: str, settings: Settings, loaded: ModelBundle) -> stt.STT[Any]:
+def _stt(provider: str, settings: Settings, loaded: ModelBundle, *, captions: bool) -> stt.STT[Any]:
     if provider == "local":
-        return WhisperSTT(_need(loaded.whisper, "Whisper model"), vad=_need(loaded.vad, "VAD"))
+        return WhisperSTT(
+            _need(loaded.whisper, "Whisper model"),
+            vad=_need(loaded.vad, "VAD"),
+            interim_interval_s=settings.stt_interim_interval_s if captions else 0.0,
+        )
     key = settings.api_key(provider)
     if provider == "openai":
         result: stt.STT[Any] = plugin("openai").STT(api_key=key)
@@ -67,9 +71,13 @@ def _stt(provider: str, settings: Settings, loaded: ModelBundle) -> stt.STT[Any]
     return result
 
 
-def build_stt(settings: Settings, loaded: ModelBundle) -> stt.STT[Any]:
-    """The STT chain: one provider, or a FallbackAdapter over several."""
-    instances = [_stt(p, settings, loaded) for p in settings.chain("stt")]
+def build_stt(settings: Settings, loaded: ModelBundle, *, captions: bool = True) -> stt.STT[Any]:
+    """The STT chain: one provider, or a FallbackAdapter over several.
+
+    ``captions=False`` (a phone call: nobody sees the caller's words as they speak): the local
+    STT skips its interim passes, which only feed live captions; the final transcript comes as
+    fast without them and a call costs about half the CPU (bench/REPORT.md)."""
+    instances = [_stt(p, settings, loaded, captions=captions) for p in settings.chain("stt")]
     if len(instances) == 1:
         return instances[0]
     return stt.FallbackAdapter(

@@ -272,8 +272,9 @@ class WhisperStream(stt.RecognizeStream):
         if seg.task is not None:
             return
         new_audio_s = (seg.samples - seg.last_pass_at) / WHISPER_RATE
+        interim = self._owner.interim_interval_s
         if (seg.silence_s >= CANDIDATE_SILENCE_S and not covered) or (
-            new_audio_s >= self._owner.interim_interval_s
+            interim > 0 and new_audio_s >= interim
         ):
             self._start_pass(seg)
 

@@ -37,6 +37,10 @@ def test_local_profile_builds_local_adapters(bundle: ModelBundle) -> None:
     s = settings()
     assert isinstance(factory.build_stt(s, bundle), WhisperSTT)
     assert factory.build_stt(s, bundle).capabilities.streaming
+    # live captions (web) keep the interim passes; a phone call drops them
+    web, phone = factory.build_stt(s, bundle), factory.build_stt(s, bundle, captions=False)
+    assert isinstance(web, WhisperSTT) and web.interim_interval_s == s.stt_interim_interval_s > 0
+    assert isinstance(phone, WhisperSTT) and phone.interim_interval_s == 0.0
     assert isinstance(factory.build_tts(s, bundle), PiperTTS)
     assert factory.build_vad(bundle) is bundle.vad
     assert factory.build_turn_detection(s, bundle) == "vad"

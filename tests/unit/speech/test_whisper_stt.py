@@ -67,6 +67,38 @@ async def test_stream_emits_interim_then_final(
     assert {"flight", "boston"} <= words(final_text)
 
 
+class _CountingSTT(WhisperSTT):
+    """WhisperSTT that keeps the audio of every pass it runs."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.passes: list[FloatArray] = []
+
+    async def transcribe_audio(self, audio: FloatArray, **kwargs: Any) -> Any:
+        self.passes.append(audio.copy())
+        return await super().transcribe_audio(audio, **kwargs)
+
+
+def _ends_in_speech(audio: FloatArray) -> bool:
+    return float(np.sqrt(np.mean(audio[-1600:] ** 2))) > 0.02  # the last 0.1 s is loud
+
+
+async def test_stream_without_interim_passes_only_transcribes_at_pauses(
+    engine: WhisperEngine, vad: Any, flight_phrase: FloatArray
+) -> None:
+    # a phone call: nobody sees live captions, so no pass runs while the caller is still
+    # speaking; the final comes from the pass started at the pause, whole
+    quiet = _CountingSTT(engine, vad=vad, interim_interval_s=0.0)
+    events = await stream_events(quiet, flight_phrase, 16000)
+    finals = [ev for ev in events if ev.type == stt.SpeechEventType.FINAL_TRANSCRIPT]
+    assert finals and {"flight", "boston"} <= words(finals[0].alternatives[0].text)
+    assert quiet.passes and not any(_ends_in_speech(a) for a in quiet.passes)
+    # with live captions the first pass starts mid-phrase (what the setting saves)
+    captions = _CountingSTT(engine, vad=vad, interim_interval_s=0.8)
+    await stream_events(captions, flight_phrase, 16000)
+    assert _ends_in_speech(captions.passes[0])
+
+
 async def test_flush_finalizes_without_waiting_for_the_vad(
     engine: WhisperEngine, vad: Any, flight_phrase: FloatArray
 ) -> None:
