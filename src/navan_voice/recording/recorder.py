@@ -121,10 +121,6 @@ class CallRecorder:
         if self._io is not None and not self._closed:
             self._io.capture(channel, frame)
 
-    def note(self, kind: str, **fields: Any) -> None:
-        """Add an event to the call's journal (e.g. a transfer), stamped with the call time."""
-        self._write({"kind": kind, "at_s": self._rel(time.time()), **fields})
-
     async def aclose(self, outcome: str | None = None) -> None:
         """Finish the file and the row, then store the files (kept locally if storage fails)."""
         if self._closed:

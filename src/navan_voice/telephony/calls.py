@@ -133,7 +133,7 @@ async def call_out(
             timeout=ringing_timeout_s + 10.0,
         )
     except api.TwirpError as e:
-        await _delete_room(lk, room)
+        await delete_room(lk, room)
         raise TransferFailedError(
             f"the call to {number} was not answered or was refused ({e.code}: {e.message})"
         ) from e
@@ -158,7 +158,8 @@ def as_duration(seconds: float) -> Any:
     return d
 
 
-async def _delete_room(lk: api.LiveKitAPI, room: str) -> None:
+async def delete_room(lk: api.LiveKitAPI, room: str) -> None:
+    """Close ``room`` (its SIP legs get a BYE); a room already gone is fine."""
     try:
         await lk.room.delete_room(api.DeleteRoomRequest(room=room))
     except api.TwirpError:

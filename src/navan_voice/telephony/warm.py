@@ -37,7 +37,7 @@ from livekit.agents.voice.background_audio import (
 
 from navan_voice.config import Settings
 from navan_voice.domain.errors import TransferFailedError
-from navan_voice.telephony.calls import as_duration
+from navan_voice.telephony.calls import as_duration, delete_room
 from navan_voice.telephony.provision import outbound_trunk_id
 
 logger = logging.getLogger(__name__)
@@ -69,7 +69,6 @@ class RoomAudioBridge:
         self._source = rtc.AudioSource(BRIDGE_RATE, 1)
         self._track = rtc.LocalAudioTrack.create_audio_track(name, self._source)
         self._task: asyncio.Task[None] | None = None
-        self.frames = 0
 
     async def start(self) -> None:
         options = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
@@ -86,7 +85,6 @@ class RoomAudioBridge:
         try:
             async for event in stream:
                 await self._source.capture_frame(event.frame)
-                self.frames += 1
                 if self._tap is not None:
                     self._tap(event.frame)
         finally:
@@ -247,10 +245,8 @@ class WarmTransfer:
                 f"the desk at {self._desk_number} did not answer ({e.code}: {e.message}); the "
                 "caller is still on the line with the agent"
             ) from e
-        desk = desk_room.remote_participants.get(DESK_IDENTITY)
-        if desk is None:  # answered, but its join has not reached us yet
-            desk = await self._wait_for_participant(desk_room, DESK_IDENTITY)
-        return desk
+        # answered; its join may not have reached us yet
+        return await self._wait_for_participant(desk_room, DESK_IDENTITY)
 
     async def _brief(self, text: str) -> None:
         """Speak ``text`` to the desk, sentence by sentence, with the session's TTS."""
@@ -344,9 +340,7 @@ class WarmTransfer:
             with contextlib.suppress(Exception):
                 await self._desk_room.disconnect()
             self._desk_room = None
-        # deleting the side room hangs the desk's phone up (livekit-sip sends BYE)
-        with contextlib.suppress(api.TwirpError):
-            await self._lk.room.delete_room(api.DeleteRoomRequest(room=self.desk_room_name))
+        await delete_room(self._lk, self.desk_room_name)  # hangs the desk's phone up
 
     async def aclose(self) -> None:
         """End the desk's leg and the bridge (the caller hung up, or the call is over)."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 
 from livekit.agents import RunContext, function_tool
 
@@ -23,21 +25,25 @@ def remember(state: CallState, traveler: Traveler, how: str) -> None:
     state.note(f"Identified as {traveler.full_name} by {how}.")
 
 
+async def _look_up(
+    state: CallState, find: Callable[..., Traveler | None], **query: object
+) -> Traveler | None:
+    """A start-of-call lookup off the event loop; a database that is down is tagged on the
+    state (the agent then apologises) and counts as not found."""
+    try:
+        return await asyncio.to_thread(find, db=state.db, **query)
+    except DataUnavailableError:
+        logger.warning("database down while identifying %s", state.call_id)
+        state.tags["database"] = "down"
+        return None
+
+
 async def identify_from_phone(state: CallState) -> Traveler | None:
     """Match the calling number to a traveler at the start of a call; None when unknown/down."""
     if not state.caller_phone or state.identified or "phone_lookup" in state.tags:
         return None
     state.tags["phone_lookup"] = "done"  # once per call, whoever asks first
-    import asyncio
-
-    try:
-        found = await asyncio.to_thread(
-            identity.identify_by_phone, db=state.db, phone=state.caller_phone
-        )
-    except DataUnavailableError:
-        logger.warning("database down while identifying %s", state.call_id)
-        state.tags["database"] = "down"
-        return None
+    found = await _look_up(state, identity.identify_by_phone, phone=state.caller_phone)
     if found is not None:
         remember(state, found, "phone number")
     return found
@@ -50,16 +56,7 @@ async def identify_signed_in(
     trip they signed in with): identified before the greeting, no questions asked."""
     if state.identified:
         return None
-    import asyncio
-
-    try:
-        found = await asyncio.to_thread(
-            identity.traveler_by_id, db=state.db, traveler_id=traveler_id
-        )
-    except DataUnavailableError:
-        logger.warning("database down while loading the signed-in traveler of %s", state.call_id)
-        state.tags["database"] = "down"
-        return None
+    found = await _look_up(state, identity.traveler_by_id, traveler_id=traveler_id)
     if found is None:
         logger.warning("call %s: signed-in traveler %s not found", state.call_id, traveler_id)
         return None

@@ -14,7 +14,8 @@ import asyncio
 import re
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC
 from pathlib import Path
 
@@ -91,7 +92,8 @@ WAIT_FOR_BYE = """<recv request="BYE" timeout="{hold_ms}"/>
   """ + _ANSWER_REQUEST.replace("{code}", "200 OK")
 
 
-async def _start_call(
+@asynccontextmanager
+async def _call(
     lk: api.LiveKitAPI,
     worker: PhoneWorker,
     phone_stack: PhoneStack,
@@ -99,8 +101,11 @@ async def _start_call(
     *,
     caller_hold_ms: int,
     caller_hangs_up: bool = True,
-) -> tuple[RtpSink, RtpSink, subprocess.Popen[str], subprocess.Popen[str], Path, Path]:
-    """Trunks for the call and the desk, the desk's sipp waiting, the caller's sipp dialled."""
+) -> AsyncIterator[
+    tuple[RtpSink, RtpSink, subprocess.Popen[str], subprocess.Popen[str], Path, Path]
+]:
+    """Trunks for the call and the desk, the desk's sipp waiting, the caller's sipp dialled;
+    both phones and both sipps are stopped on the way out."""
     settings = trunk_settings(worker.settings, phone_stack).model_copy(
         update={"sip_termination_uri": f"127.0.0.1:{DESK_PORT}"}
     )
@@ -115,7 +120,13 @@ async def _start_call(
     caller_sipp = start_sipp(caller_scenario(caller, caller_hold_ms, hangs_up=caller_hangs_up),
                              sip_port=phone_stack.sip.ports.sip, work_dir=caller_dir,
                              timeout_s=caller_hold_ms / 1000 + 40)  # fmt: skip
-    return caller, desk, caller_sipp, desk_sipp, caller_dir, desk_dir
+    try:
+        yield caller, desk, caller_sipp, desk_sipp, caller_dir, desk_dir
+    finally:
+        stop(caller_sipp)
+        stop(desk_sipp)
+        caller.stop()
+        desk.stop()
 
 
 async def _ask_for_a_person(caller: RtpSink, caller_wav: Callable[[str], Path], tmp: Path) -> None:
@@ -151,10 +162,14 @@ async def test_warm_transfer_briefs_the_desk_then_connects_the_caller(
     tmp_path: Path,
 ) -> None:
     warm_worker.offset = warm_worker.proc.log_path.stat().st_size
-    caller, desk, caller_sipp, desk_sipp, _, desk_dir = await _start_call(
-        lk, warm_worker, phone_stack, tmp_path, caller_hold_ms=110_000
-    )
-    try:
+    async with _call(lk, warm_worker, phone_stack, tmp_path, caller_hold_ms=110_000) as (
+        caller,
+        desk,
+        caller_sipp,
+        desk_sipp,
+        _,
+        desk_dir,
+    ):
         await _ask_for_a_person(caller, caller_wav, tmp_path)
         heard = await _briefing(desk, desk_sipp, warm_worker)
         # who is calling (the demo number is Alex Rivera at Acme), and what to press
@@ -202,11 +217,6 @@ async def test_warm_transfer_briefs_the_desk_then_connects_the_caller(
         rc, out = await finish(desk_sipp, 30)
         assert rc == 0, f"the desk was not hung up after the caller left:\n{out[-3000:]}"
         assert "BYE sip:" in sipp_trace(desk_dir)
-    finally:
-        stop(caller_sipp)
-        stop(desk_sipp)
-        caller.stop()
-        desk.stop()
     assert "Traceback" not in warm_worker.log(), warm_worker.proc.log_path
     # the call's recording holds the bridged part: the colleague on our side (right), the
     # caller on theirs (left), while the agent itself was silent
@@ -254,10 +264,9 @@ async def test_warm_transfer_declined_by_the_desk_keeps_the_caller(
     tmp_path: Path,
 ) -> None:
     warm_worker.offset = warm_worker.proc.log_path.stat().st_size
-    caller, desk, caller_sipp, desk_sipp, _, _ = await _start_call(
+    async with _call(
         lk, warm_worker, phone_stack, tmp_path, caller_hold_ms=120_000, caller_hangs_up=False
-    )
-    try:
+    ) as (caller, desk, caller_sipp, desk_sipp, _, _):
         await _ask_for_a_person(caller, caller_wav, tmp_path)
         await _briefing(desk, desk_sipp, warm_worker)
         at_caller = len(caller.payload)
@@ -279,11 +288,6 @@ async def test_warm_transfer_declined_by_the_desk_keeps_the_caller(
         await lk.room.delete_room(api.DeleteRoomRequest(room=room))
         rc, out = await finish(caller_sipp, 30)
         assert rc == 0, f"the caller's sipp failed:\n{out[-3000:]}"
-    finally:
-        stop(caller_sipp)
-        stop(desk_sipp)
-        caller.stop()
-        desk.stop()
 
 
 async def test_silence_on_the_line_prompts_then_ends_the_call_politely(
@@ -295,18 +299,12 @@ async def test_silence_on_the_line_prompts_then_ends_the_call_politely(
     """The caller says nothing: after half of NAVAN_SIP_SILENCE_TIMEOUT_S the agent asks
     whether they are still there, after the rest it says goodbye and hangs up (BYE)."""
     warm_worker.offset = warm_worker.proc.log_path.stat().st_size
-    caller, desk, caller_sipp, desk_sipp, caller_dir, _ = await _start_call(
+    async with _call(
         lk, warm_worker, phone_stack, tmp_path, caller_hold_ms=90_000, caller_hangs_up=False
-    )
-    try:
+    ) as (caller, _, caller_sipp, _, caller_dir, _):
         rc, out = await finish(caller_sipp, 100)  # ends when livekit-sip hangs up
         assert rc == 0, f"the agent did not hang up on a silent line:\n{out[-3000:]}"
         assert "BYE sip:" in sipp_trace(caller_dir)
-    finally:
-        stop(caller_sipp)
-        stop(desk_sipp)
-        caller.stop()
-        desk.stop()
     heard = transcribe_8k(caller.decode_from(0))
     print(f"the silent caller heard: {heard!r}")
     still = re.search(r"still there", heard, re.I)
@@ -324,10 +322,9 @@ async def test_colleague_leaving_hands_the_caller_back_to_the_agent(
     tmp_path: Path,
 ) -> None:
     warm_worker.offset = warm_worker.proc.log_path.stat().st_size
-    caller, desk, caller_sipp, desk_sipp, _, _ = await _start_call(
+    async with _call(
         lk, warm_worker, phone_stack, tmp_path, caller_hold_ms=120_000, caller_hangs_up=False
-    )
-    try:
+    ) as (caller, desk, caller_sipp, desk_sipp, _, _):
         await _ask_for_a_person(caller, caller_wav, tmp_path)
         await _briefing(desk, desk_sipp, warm_worker)
         desk.key("1")
@@ -352,8 +349,3 @@ async def test_colleague_leaving_hands_the_caller_back_to_the_agent(
         await lk.room.delete_room(api.DeleteRoomRequest(room=room))
         rc, out = await finish(caller_sipp, 30)
         assert rc == 0, f"the caller's sipp failed:\n{out[-3000:]}"
-    finally:
-        stop(caller_sipp)
-        stop(desk_sipp)
-        caller.stop()
-        desk.stop()
