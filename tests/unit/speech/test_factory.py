@@ -152,3 +152,12 @@ def test_chains_become_fallback_adapters(bundle: ModelBundle) -> None:
 def test_missing_plugin_gives_an_install_hint() -> None:
     with pytest.raises(SetupError, match="uv add"):
         factory.plugin("no_such_provider")
+
+
+def test_vad_silence_setting_reaches_the_loaded_vad() -> None:
+    # NAVAN_VAD_MIN_SILENCE_S: the silence that ends a caller's phrase, in the VAD the
+    # worker loads (the end-of-turn window starts there)
+    from navan_voice.speech.models import load_local_models
+
+    bundle = load_local_models(settings(vad_min_silence_s=0.3, stt=["openai"], tts=["openai"]))
+    assert bundle.vad is not None and bundle.vad._opts.min_silence_duration == 0.3
