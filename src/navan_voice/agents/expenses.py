@@ -8,6 +8,7 @@ from navan_voice.agents.base import NavanAgent
 from navan_voice.agents.handoffs import transfer_to_flights, transfer_to_hotels, transfer_to_human
 from navan_voice.tools.expenses import ask_travel_policy, expense_status
 from navan_voice.tools.state import CallState
+from navan_voice.tools.trips import cancellation_terms
 
 
 class ExpensesAgent(NavanAgent):
@@ -19,6 +20,7 @@ class ExpensesAgent(NavanAgent):
             tools=[
                 expense_status,
                 ask_travel_policy,
+                cancellation_terms,
                 transfer_to_flights,
                 transfer_to_hotels,
                 transfer_to_human,

@@ -9,11 +9,12 @@ from navan_voice.agents.handoffs import transfer_to_expenses, transfer_to_hotels
 from navan_voice.tools.changes import confirm_change, discard_pending_change
 from navan_voice.tools.flights import (
     find_alternative_flights,
+    flight_details,
     propose_flight_cancellation,
     propose_flight_change,
 )
 from navan_voice.tools.state import CallState
-from navan_voice.tools.trips import list_upcoming_trips
+from navan_voice.tools.trips import cancellation_terms, list_upcoming_trips
 
 
 class FlightsAgent(NavanAgent):
@@ -24,6 +25,8 @@ class FlightsAgent(NavanAgent):
             state,
             tools=[
                 list_upcoming_trips,
+                flight_details,
+                cancellation_terms,
                 find_alternative_flights,
                 propose_flight_change,
                 propose_flight_cancellation,

@@ -7,9 +7,9 @@ from livekit.agents.llm import ChatContext
 from navan_voice.agents.base import NavanAgent
 from navan_voice.agents.handoffs import transfer_to_expenses, transfer_to_flights, transfer_to_human
 from navan_voice.tools.changes import confirm_change, discard_pending_change
-from navan_voice.tools.hotels import list_car_rentals, propose_hotel_dates
+from navan_voice.tools.hotels import list_car_rentals, list_hotel_stays, propose_hotel_dates
 from navan_voice.tools.state import CallState
-from navan_voice.tools.trips import list_upcoming_trips
+from navan_voice.tools.trips import cancellation_terms, list_upcoming_trips
 
 
 class HotelsAgent(NavanAgent):
@@ -20,7 +20,9 @@ class HotelsAgent(NavanAgent):
             state,
             tools=[
                 list_upcoming_trips,
+                list_hotel_stays,
                 list_car_rentals,
+                cancellation_terms,
                 propose_hotel_dates,
                 confirm_change,
                 discard_pending_change,

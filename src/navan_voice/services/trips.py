@@ -16,7 +16,12 @@ from navan_voice.domain.models import (
     SegmentStatus,
     Trip,
 )
-from navan_voice.services.common import raise_not_yours, require_traveler, utc_now
+from navan_voice.services.common import (
+    own_segment,
+    raise_not_yours,
+    require_traveler,
+    utc_now,
+)
 
 
 def list_upcoming_trips(
@@ -46,6 +51,16 @@ def get_trip(*, db: SessionFactory, traveler_id: int | None, confirmation_code: 
         return repo.to_trip(row)
 
 
+def trip_code(*, db: SessionFactory, traveler_id: int | None, trip_id: int) -> str:
+    """The confirmation code of one of the caller's trips."""
+    with transaction(db) as session:
+        require_traveler(session, traveler_id)
+        row = repo.trip_by_id(session, trip_id)
+        if row is None or row.traveler_id != traveler_id:
+            raise NotFoundError("I could not find that trip on your bookings.")
+        return row.confirmation_code
+
+
 def departure_utc(segment: FlightSegment) -> datetime:
     """The segment's departure as naive UTC (its local time is in ``departure_tz``)."""
     local = segment.departure_local.replace(tzinfo=ZoneInfo(segment.departure_tz))
@@ -54,6 +69,10 @@ def departure_utc(segment: FlightSegment) -> datetime:
 
 def _norm(text: str) -> str:
     return re.sub(r"[^A-Z0-9]", "", text.upper())
+
+
+# words of a route reference that look like airport codes ("SFO TO JFK", "OUT OF JFK")
+_NOT_AIRPORTS = {"OUT", "AND", "THE", "FOR"}
 
 
 def _matches(segment: FlightSegment, trip: Trip, reference: str) -> bool:
@@ -65,12 +84,50 @@ def _matches(segment: FlightSegment, trip: Trip, reference: str) -> bool:
     digits = re.sub(r"\D", "", segment.flight_number)
     if ref == digits:
         return True
-    airports = re.findall(r"\b[A-Z]{3}\b", reference.upper())
+    upper = reference.upper()
+    # "to JFK" / "into JFK" / "arriving JFK": the flight landing there; "from JFK": leaving it
+    arriving = re.fullmatch(r"\s*(?:TO|INTO|ARRIVING(?: AT| IN)?)\s+([A-Z]{3})\s*", upper)
+    if arriving:
+        return segment.destination == arriving.group(1)
+    leaving = re.fullmatch(r"\s*(?:FROM|OUT OF|LEAVING)\s+([A-Z]{3})\s*", upper)
+    if leaving:
+        return segment.origin == leaving.group(1)
+    airports = [a for a in re.findall(r"\b[A-Z]{3}\b", upper) if a not in _NOT_AIRPORTS]
     known = [a for a in airports if a in (segment.origin, segment.destination)]
     if airports and len(known) == len(airports):
         # "SFO to JFK": both given in that order; "JFK": either end
         return len(airports) == 1 or (segment.origin, segment.destination) == tuple(airports[:2])
     return False
+
+
+def get_segment(*, db: SessionFactory, traveler_id: int | None, segment_id: int) -> FlightSegment:
+    """One of the caller's flight segments by id; anyone else's is refused."""
+    with transaction(db) as session:
+        return repo.to_segment(own_segment(session, traveler_id, segment_id))
+
+
+def upcoming_segments(
+    *,
+    db: SessionFactory,
+    traveler_id: int | None,
+    reference: str = "",
+    trip_code: str | None = None,
+    now: datetime | None = None,
+) -> list[FlightSegment]:
+    """The caller's confirmed flights not yet departed that ``reference`` names (see
+    ``resolve_segment``; empty for all), on trip ``trip_code`` when given, soonest first."""
+    moment = now or utc_now()
+    trips = list_upcoming_trips(db=db, traveler_id=traveler_id, today=moment.date())
+    code = _norm(trip_code or "")
+    return [
+        seg
+        for trip in trips
+        if not code or _norm(trip.confirmation_code) == code
+        for seg in trip.segments
+        if seg.status is SegmentStatus.CONFIRMED
+        and departure_utc(seg) > moment
+        and _matches(seg, trip, reference)
+    ]
 
 
 def resolve_segment(
@@ -83,7 +140,8 @@ def resolve_segment(
     """The one upcoming flight ``reference`` points at, among the caller's own.
 
     ``reference`` may be a flight number ("UA 1542", "1542"), a trip confirmation code, a route
-    ("SFO to JFK") or an airport, or empty for "my flight". Several matches raise
+    ("SFO to JFK"), a direction ("to JFK": the flight arriving there; "from JFK": the one
+    leaving it), an airport (either end), or empty for "my flight". Several matches raise
     ``AmbiguousRequestError`` naming them, so the agent can ask which one.
     """
     moment = now or utc_now()
@@ -95,15 +153,7 @@ def resolve_segment(
             trip_row = repo.trip_by_code(session, code)
             if trip_row is not None and trip_row.traveler_id != traveler_id:
                 raise_not_yours()
-    trips = list_upcoming_trips(db=db, traveler_id=traveler_id, today=moment.date())
-    candidates = [
-        seg
-        for trip in trips
-        for seg in trip.segments
-        if seg.status is SegmentStatus.CONFIRMED
-        and departure_utc(seg) > moment
-        and _matches(seg, trip, reference)
-    ]
+    candidates = upcoming_segments(db=db, traveler_id=traveler_id, reference=reference, now=moment)
     if not candidates:
         what = f" matching {reference!r}" if reference.strip() else ""
         raise NotFoundError(
@@ -118,15 +168,23 @@ def resolve_segment(
     return candidates[0]
 
 
-def resolve_hotel(
-    *, db: SessionFactory, traveler_id: int | None, reference: str = "", today: date | None = None
-) -> HotelStay:
-    """The one upcoming hotel stay ``reference`` (hotel code, trip code, hotel or city) names."""
+def upcoming_hotels(
+    *,
+    db: SessionFactory,
+    traveler_id: int | None,
+    reference: str = "",
+    trip_code: str | None = None,
+    today: date | None = None,
+) -> list[HotelStay]:
+    """The caller's confirmed upcoming hotel stays that ``reference`` (hotel code, trip code,
+    hotel name or city; empty for all) names, on trip ``trip_code`` when given, soonest first."""
     trips = list_upcoming_trips(db=db, traveler_id=traveler_id, today=today)
     ref = _norm(reference)
-    candidates = [
+    code = _norm(trip_code or "")
+    return [
         stay
         for trip in trips
+        if not code or _norm(trip.confirmation_code) == code
         for stay in trip.hotels
         if stay.status is BookingStatus.CONFIRMED
         and (
@@ -136,6 +194,13 @@ def resolve_hotel(
             or ref == _norm(stay.city)
         )
     ]
+
+
+def resolve_hotel(
+    *, db: SessionFactory, traveler_id: int | None, reference: str = "", today: date | None = None
+) -> HotelStay:
+    """The one upcoming hotel stay ``reference`` (hotel code, trip code, hotel or city) names."""
+    candidates = upcoming_hotels(db=db, traveler_id=traveler_id, reference=reference, today=today)
     if not candidates:
         raise NotFoundError(
             "I could not find an upcoming hotel stay like that on your bookings; you can give "

@@ -38,6 +38,24 @@ async def _segment_id(state: CallState, flight: str) -> int:
 
 
 @function_tool
+async def flight_details(context: RunContext[CallState], flight: str = "") -> str:
+    """Look up when one of the caller's booked flights departs and arrives, with its route.
+
+    Args:
+        flight: which booked flight: flight number, trip confirmation code, route like
+            "SFO to JFK", "to JFK" for the flight arriving there or "from JFK" for the one
+            leaving it; empty for the flight already being discussed
+    """
+    state = context.userdata
+    traveler_id = require_identified(state)
+    seg_id = await _segment_id(state, flight)
+    seg = await call_service(
+        trips.get_segment, db=state.db, traveler_id=traveler_id, segment_id=seg_id
+    )
+    return speech.flight_times(seg)
+
+
+@function_tool
 async def find_alternative_flights(
     context: RunContext[CallState], flight: str = "", date: str = "", cabin: str = ""
 ) -> str:

@@ -43,6 +43,32 @@ async def propose_hotel_dates(
 
 
 @function_tool
+async def list_hotel_stays(context: RunContext[CallState], hotel: str = "") -> str:
+    """Look up the caller's booked hotel stays: hotel name, city, check-in and check-out dates.
+
+    Args:
+        hotel: which stay: hotel confirmation code, hotel name or city; empty for all of them
+    """
+    state = context.userdata
+    stays = await call_service(
+        trips.upcoming_hotels,
+        db=state.db,
+        traveler_id=require_identified(state),
+        reference=hotel,
+    )
+    if not stays:
+        what = f" in or at {hotel.strip()}" if hotel.strip() else ""
+        return f"You have no upcoming hotel stays{what} on your bookings."
+    if len(stays) == 1:
+        state.current_hotel_id = stays[0].id
+        state.current_trip_code = await call_service(
+            trips.trip_code, db=state.db, traveler_id=state.traveler_id, trip_id=stays[0].trip_id
+        )
+        return "You're staying at " + speech.hotel_stay(stays[0])
+    return f"You have {len(stays)} hotel stays: " + " ".join(speech.hotel_stay(h) for h in stays)
+
+
+@function_tool
 async def list_car_rentals(context: RunContext[CallState]) -> str:
     """List the caller's upcoming car rentals."""
     state = context.userdata

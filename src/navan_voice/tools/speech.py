@@ -8,6 +8,7 @@ from navan_voice.domain.models import (
     FlightOption,
     FlightSegment,
     HotelChangeQuote,
+    HotelStay,
     RefundKind,
     Trip,
     format_money,
@@ -25,6 +26,46 @@ def segment(seg: FlightSegment) -> str:
     return (
         f"{seg.flight_number} from {seg.origin} to {seg.destination}, {when(seg.departure_local)}"
         f" local time, {seg.cabin.value.replace('_', ' ')}"
+    )
+
+
+def flight_times(seg: FlightSegment) -> str:
+    """When a booked flight leaves and lands (local times at each end)."""
+    arrival_fmt = "%-I:%M %p" if seg.arrival_local.date() == seg.departure_local.date() else None
+    arrives = seg.arrival_local.strftime(arrival_fmt) if arrival_fmt else when(seg.arrival_local)
+    return (
+        f"{seg.flight_number} from {seg.origin} to {seg.destination} departs "
+        f"{when(seg.departure_local)} {seg.origin} time and arrives at {arrives} "
+        f"{seg.destination} time; {seg.cabin.value.replace('_', ' ')}, trip "
+        f"{' '.join(seg.confirmation_code)}."
+    )
+
+
+def hotel_stay(h: HotelStay) -> str:
+    return (
+        f"{h.hotel_name} in {h.city}, checking in {h.check_in:%A %B %-d} and out "
+        f"{h.check_out:%A %B %-d}, {h.nights} night{'s' if h.nights != 1 else ''} at "
+        f"{format_money(h.nightly_rate_cents)} a night, hotel confirmation "
+        f"{' '.join(h.confirmation_code.replace('-', ''))}."
+    )
+
+
+def cancel_terms(seg: FlightSegment, q: CancelQuote) -> str:
+    """What cancelling a flight now would give back, and why (one sentence)."""
+    back = {
+        RefundKind.REFUND: f"{format_money(q.amount_cents)} would be refunded to the card",
+        RefundKind.CREDIT: f"{format_money(q.amount_cents)} would become a travel credit",
+        RefundKind.NONE: "nothing would be refunded",
+    }[q.refund_kind]
+    why = q.reason.split(", so ")[0]
+    return f"{seg.flight_number} from {seg.origin} to {seg.destination}: {back}, because {why}."
+
+
+def hotel_cancel_terms(h: HotelStay) -> str:
+    return (
+        f"{h.hotel_name}: the hotel's own cancellation deadline and fee are not in our booking "
+        f"records; they are on your hotel confirmation "
+        f"{' '.join(h.confirmation_code.replace('-', ''))}, and a colleague can check them."
     )
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from livekit.agents import RunContext, function_tool
 
-from navan_voice.services import trips
+from navan_voice.services import flights, trips
 from navan_voice.tools import speech
 from navan_voice.tools._call import call_service, require_identified
 from navan_voice.tools.state import CallState
@@ -25,3 +27,57 @@ async def list_upcoming_trips(context: RunContext[CallState]) -> str:
     return f"You have {len(found)} upcoming trip{'s' if len(found) > 1 else ''}: " + " | ".join(
         lines
     )
+
+
+_KIND_ONLY = re.compile(r"\W*(?:(?:my|the|our)\s+)?(flights?|hotels?|hotel stays?)\W*", re.I)
+
+
+@function_tool
+async def cancellation_terms(context: RunContext[CallState], booking: str = "") -> str:
+    """Explain the cancellation policy of the caller's bookings, without cancelling anything.
+
+    Says what cancelling each flight now would give back under its fare rules, and what is
+    known of a hotel's own terms.
+
+    Args:
+        booking: which booking: flight number, route, trip confirmation code, hotel name or
+            city, or just "flight" or "hotel"; empty for the trip being discussed
+    """
+    state = context.userdata
+    traveler_id = require_identified(state)
+    reference = booking.strip()
+    kind = _KIND_ONLY.fullmatch(reference)
+    wants = kind.group(1).lower()[:5] if kind else ""  # "fligh" | "hotel" | ""
+    if kind:
+        reference = ""
+    # nothing named: the trip being discussed, else every upcoming booking
+    scope = state.current_trip_code if not reference else None
+    segments = await call_service(
+        trips.upcoming_segments,
+        db=state.db,
+        traveler_id=traveler_id,
+        reference=reference,
+        trip_code=scope,
+    )
+    stays = await call_service(
+        trips.upcoming_hotels,
+        db=state.db,
+        traveler_id=traveler_id,
+        reference=reference,
+        trip_code=scope,
+    )
+    if wants == "hotel" or (reference and stays and not segments):
+        segments = []
+    if wants == "fligh" or (reference and segments):
+        stays = []
+    if not segments and not stays:
+        return "I found no upcoming booking like that to cancel; which flight or hotel is it?"
+    said = []
+    for seg in segments[:3]:
+        quote = await call_service(
+            flights.quote_cancellation, db=state.db, traveler_id=traveler_id, segment_id=seg.id
+        )
+        said.append(speech.cancel_terms(seg, quote))
+    said += [speech.hotel_cancel_terms(h) for h in stays[:2]]
+    lead = "If you cancelled now: " if segments else ""
+    return lead + " ".join(said) + " Nothing is cancelled unless you ask me to."

@@ -102,3 +102,36 @@ def test_unknown_trip_code(db: SessionFactory) -> None:
 def test_resolve_hotel_by_city(db: SessionFactory) -> None:
     stay = trips.resolve_hotel(db=db, traveler_id=_alex(db), reference="new york")
     assert stay.hotel_name == "Hotel Marlowe Midtown" and stay.nights == 3
+
+
+@pytest.mark.parametrize(
+    ("reference", "flight"),
+    [
+        ("to JFK", "UA 1542"),
+        ("from JFK", "UA 1543"),
+        ("into DEN", "WN 2210"),
+        ("to SFO", "UA 1543"),
+    ],
+)
+def test_a_direction_picks_the_flight_arriving_or_leaving(
+    db: SessionFactory, reference: str, flight: str
+) -> None:
+    # "JFK" alone is either end of two flights; "to JFK" is the one landing there
+    seg = trips.resolve_segment(db=db, traveler_id=_alex(db), reference=reference)
+    assert seg.flight_number == flight
+
+
+def test_an_airport_alone_still_asks_which_flight(db: SessionFactory) -> None:
+    with pytest.raises(AmbiguousRequestError, match="2 upcoming flights"):
+        trips.resolve_segment(db=db, traveler_id=_alex(db), reference="JFK")
+
+
+def test_upcoming_bookings_of_one_trip(db: SessionFactory) -> None:
+    alex = _alex(db)
+    segs = trips.upcoming_segments(db=db, traveler_id=alex, trip_code=DEMO_CONFIRMATION)
+    assert [s.flight_number for s in segs] == ["UA 1542", "UA 1543"]
+    stays = trips.upcoming_hotels(db=db, traveler_id=alex, trip_code="NVK4M8")
+    assert stays == []
+    (stay,) = trips.upcoming_hotels(db=db, traveler_id=alex, reference="New York")
+    assert trips.trip_code(db=db, traveler_id=alex, trip_id=stay.trip_id) == DEMO_CONFIRMATION
+    assert trips.get_segment(db=db, traveler_id=alex, segment_id=segs[0].id) == segs[0]
