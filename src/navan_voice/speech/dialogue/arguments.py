@@ -22,6 +22,7 @@ _FREE_TEXT_HINTS = ("question", "query", "topic", "summary", "reason", "request"
 # who the caller is carries over from earlier tool calls; which flight or date does not (the
 # tools default to "the one being discussed", and a stale flight number would be worse)
 _CARRIED_KINDS = ("code", "last_name", "first_name", "name", "phone")
+_THIS_REQUEST_KINDS = ("reference", "hotel", "flight_number")
 
 
 def _kind(name: str, prop: dict[str, Any]) -> str:
@@ -36,6 +37,7 @@ def _kind(name: str, prop: dict[str, Any]) -> str:
     checks: list[tuple[str, tuple[str, ...]]] = [
         ("time", ("time", "hour")),
         ("phone", ("phone", "caller_id", "msisdn")),
+        ("hotel", ("hotel", "stay", "property")),
         ("code", ("confirmation", "record_locator", "locator", "pnr", "booking_code", "code")),
         ("last_name", ("last_name", "surname", "family_name", "lastname")),
         ("first_name", ("first_name", "given_name", "firstname")),
@@ -86,10 +88,14 @@ def extract(kind: str, prop: dict[str, Any], text: str, today: dt.date) -> Any:
         value = {"last_name": last, "first_name": first}.get(kind)
         if kind == "name" and (first or last):
             value = " ".join(p for p in (first, last) if p)
+    elif kind == "hotel":
+        # a hotel's code ("HTL-48213") or the city of the stay ("my hotel in New York")
+        codes = re.findall(r"\b[A-Z]{3,4}-?\d{4,6}\b", text.upper())
+        value = codes[0] if codes else next(iter(slots.city_names(text)), None)
     elif kind == "flight_number":
         value = next(iter(slots.flight_numbers(text)), None)
     elif kind == "reference":
-        value = flight_reference(text)
+        value = booking_reference(prop, text)
     elif kind == "date":
         found = slots.dates(text, today)
         value = found[0].isoformat() if found else None
@@ -110,14 +116,31 @@ def extract(kind: str, prop: dict[str, Any], text: str, today: dt.date) -> Any:
 
 
 def flight_reference(text: str) -> str | None:
-    """What a caller calls a flight: "UA 1542", a booking code, "SFO to JFK", "JFK"."""
+    """What a caller calls a flight: "UA 1542", a booking code, "SFO to JFK", "to JFK" (the
+    flight to New York), "from JFK" (the one out of it), "JFK" (either)."""
     for found in (slots.flight_numbers(text), slots.confirmation_codes(text)):
         if found:
             return found[0]
     airports = slots.airport_codes(text) or slots.city_airports(text)
     if len(airports) >= 2:
         return f"{airports[0]} to {airports[1]}"
-    return airports[0] if airports else None
+    if not airports:
+        return None
+    direction = slots.airport_direction(text)
+    return f"{direction} {airports[0]}" if direction else airports[0]
+
+
+def booking_reference(prop: dict[str, Any], text: str) -> str | None:
+    """A flight reference, else the kind of booking named ("hotel", "flight") when the
+    parameter's description offers that choice."""
+    found = flight_reference(text)
+    if found is not None:
+        return found
+    desc = str(prop.get("description", "")).lower()
+    for kind, pattern in (("hotel", r"\b(hotels?|rooms?|stays?)\b"), ("flight", r"\bflights?\b")):
+        if f'"{kind}"' in desc and re.search(pattern, text, re.I):
+            return kind
+    return None
 
 
 def _all_of(kind: str, text: str, today: dt.date) -> list[str]:
@@ -138,6 +161,7 @@ def fill_arguments(
     users = [t for t in conv.user_turns if t.strip()]
     previous = [e.arguments for e in reversed(conv.tool_events())]
     latest = users[-1] if users else ""
+    request = _current_request(conv) or users[-1:]
     seen: dict[str, int] = {}  # kind -> how many parameters of that kind came before
     for name, prop in spec.properties.items():
         kind = _kind(name, prop)
@@ -150,6 +174,13 @@ def fill_arguments(
                 found = _all_of(kind, text, today)
                 if len(found) > nth:
                     value = found[nth]
+                    break
+        elif kind in _THIS_REQUEST_KINDS:
+            # which booking: only from the words of this request; a flight or city from an
+            # earlier, answered question is stale (the tools default to the one discussed)
+            for text in reversed(request):
+                value = extract(kind, prop, text, today)
+                if value is not None:
                     break
         elif kind == "free_text":
             value = latest or None
@@ -170,6 +201,18 @@ def fill_arguments(
     return args, missing
 
 
+def _current_request(conv: Conversation) -> list[str]:
+    """The caller's turns since the last tool that answered something (a hand-off answers
+    nothing: the request that led to it goes on)."""
+    turns: list[str] = []
+    for item in reversed(conv.items):
+        if item.kind == "tool" and item.tool is not None and (item.tool.output or "").strip():
+            break
+        if item.kind == "user" and item.text.strip():
+            turns.append(item.text)
+    return list(reversed(turns))
+
+
 def picks_option(spec: ToolSpec) -> bool:
     """Whether a required argument of the tool is a choice from a list read out before."""
     return any(_kind(r, spec.properties.get(r, {})) == "option" for r in spec.required)
@@ -188,14 +231,18 @@ def _bare_name(conv: Conversation) -> str | None:
 
 
 def evidence(spec: ToolSpec, text: str, today: dt.date) -> float:
-    """How many of the tool's parameters the words ``text`` supply (free text excluded)."""
+    """How many of the tool's parameters the words ``text`` supply (free text excluded); an
+    optional parameter counts half: "New York" fits every tool that takes a flight or a city,
+    so it says less about which tool is meant than a value the tool cannot do without."""
     found = 0.0
     for name, prop in spec.properties.items():
         kind = _kind(name, prop)
         if kind in ("free_text", "unknown", "bool"):
             continue
-        if extract(kind, prop, text, today) is not None:
-            found += 1.0
+        # the bare kind of a booking ("hotel") names a topic, not a value: no evidence
+        value = flight_reference(text) if kind == "reference" else extract(kind, prop, text, today)
+        if value is not None:
+            found += 1.0 if name in spec.required else 0.5
     return found
 
 

@@ -61,6 +61,43 @@ _OBJECT_NOUNS = {
 _HANDOFF = re.compile(r"^(transfer|hand_?off|route|escalate|connect|switch)_?(to_)?", re.I)
 
 
+# tools that do or prepare a change (as opposed to looking something up)
+_ACTION_TOOL = re.compile(
+    r"^(propose|quote|confirm|cancel|change|book|modify|update|rebook|extend|apply|make)_", re.I
+)
+# words asking for something to be done, not only to be told ("cancellation" is a noun here)
+_ACTION_WORDS = re.compile(
+    r"\b(cancel|change|move|rebook|reschedule|switch|swap|book|extend|shorten|push|modify|"
+    r"upgrade|downgrade|drop|scrap|confirm|earlier|later|early|late|instead|another|longer|"
+    r"shorter|extra|different|add|remove)\b",
+    re.I,
+)
+# an information question: "when does …", "what is …", "which hotel …", "do I have …"
+_INFO_QUESTION = re.compile(
+    r"^\W*(?:(?:so|and|ok(?:ay)?|hi|hey|um|uh|also|sorry),?\s+)*(?:what|when|where|which|who|"
+    r"how|what's|when's|where's|whats|is|are|am|do|does|did|was|were|have|has|"
+    r"(?:can|could) you (?:tell|remind|check|look)|tell me|remind me|i'd like to know|"
+    r"i want to know|i wonder)\b",
+    re.I,
+)
+
+
+def is_action_tool(spec: ToolSpec) -> bool:
+    """A tool that changes a booking or prepares a change (``propose_…``, ``confirm_…``)."""
+    return bool(_ACTION_TOOL.match(spec.name))
+
+
+def asks_for_action(text: str) -> bool:
+    """Whether the words ask for something to be changed, not only to be told something."""
+    return bool(_ACTION_WORDS.search(text))
+
+
+def is_information_question(text: str) -> bool:
+    """ "When does my flight leave?", "What is the cancellation policy?": a question about
+    facts, with no request to change anything in it."""
+    return bool(_INFO_QUESTION.search(text)) and not asks_for_action(text)
+
+
 @dataclass(frozen=True)
 class Scored:
     spec: ToolSpec
@@ -101,6 +138,7 @@ def score_tools(text: str, specs: list[ToolSpec]) -> list[Scored]:
     """Every tool with a score for ``text``, best first. Zero means no evidence at all."""
     utter_tokens = _tokens(text)
     utter_concepts = _concepts(text)
+    asking = is_information_question(text)
     out: list[Scored] = []
     for spec in specs:
         name_c, desc_c = _tool_concepts(spec)
@@ -118,6 +156,8 @@ def score_tools(text: str, specs: list[ToolSpec]) -> list[Scored]:
             score -= 2.5
         if "confirm" in name_c and "confirm" not in utter_concepts:
             score -= 6.0  # confirming is a step of its own, reached by the caller's "yes"
+        if asking and is_action_tool(spec):
+            score -= 2.5  # "when does my flight leave" is not a request to cancel it
         out.append(Scored(spec, score))
     out.sort(key=lambda s: s.score, reverse=True)
     return out

@@ -15,7 +15,7 @@ from . import replies, slots
 from .arguments import describe_param, evidence, fill_arguments, picks_option
 from .context import Conversation, ToolEvent, ToolSpec
 from .instructions import render as render_instruction
-from .intents import confirm_tool, score_tools
+from .intents import asks_for_action, confirm_tool, is_action_tool, score_tools
 
 logger = logging.getLogger(__name__)
 
@@ -75,9 +75,17 @@ class RulesEngine:
         extra = conv.pending_instructions()
         current = {s.name for s in specs}
         events = conv.tool_events()
-        arrived = bool(events) and events[-1].name not in current  # handed off to us
+        handoff = events[-1] if events and events[-1].name not in current else None
+        # the hand-off call may be missing from the conversation carried to us (it is copied
+        # before the call is recorded); a reply asked for without instructions while no tool
+        # has run since the caller's latest words is a specialist arriving all the same
+        arrived = handoff is not None or (
+            not extra
+            and bool(conv.user_turns)
+            and not any(i.kind == "tool" for i in conv.since_last_user())
+        )
         if arrived:
-            pending = self._request_before(conv, events[-1])
+            pending = self._request_before(conv, handoff)
             if pending:
                 decision = self._tool_for(conv, specs, pending, ask_missing=False)
                 if decision is not None:
@@ -94,7 +102,7 @@ class RulesEngine:
         return Decision(text=text, reason="greeting")
 
     @staticmethod
-    def _request_before(conv: Conversation, handoff: ToolEvent) -> str:
+    def _request_before(conv: Conversation, handoff: ToolEvent | None) -> str:
         """The caller's words that led to the hand-off (since the tool call before it)."""
         turns: list[str] = []
         for item in reversed(conv.items):
@@ -198,14 +206,18 @@ class RulesEngine:
             and (events[-1].output or "").rstrip().endswith("?")
             else None
         )
+        # a tool that changes something needs words asking for a change, or words that fill
+        # its arguments ("the second one"): "I stay in that" is no request for new hotel dates
+        wants_change = asks_for_action(" ".join(conv.user_turns[-2:]))
         scored = sorted(
             (
                 type(s)(
                     s.spec,
                     s.score
-                    + 2.0 * evidence(s.spec, text, today)
+                    + 2.0 * (found := evidence(s.spec, text, today))
                     - (0.0 if listed or not picks_option(s.spec) else 4.0)
-                    + (3.0 if s.spec.name == retry else 0.0),
+                    + (3.0 if s.spec.name == retry else 0.0)
+                    - (2.5 if is_action_tool(s.spec) and not wants_change and not found else 0.0),
                 )
                 for s in scored
             ),

@@ -174,6 +174,35 @@ def city_airports(text: str) -> list[str]:
     return [code for _, code in sorted(hits)]
 
 
+def city_names(text: str) -> list[str]:
+    """The cities of ``CITY_AIRPORTS`` named in ``text``, as written on bookings ("New York")."""
+    low = text.lower()
+    hits = [(m.start(), city) for city in CITY_AIRPORTS
+            for m in re.finditer(rf"\b{city}\b", low)]  # fmt: skip
+    return [city.title() for _, city in sorted(hits)]
+
+
+_TOWARDS = r"to|into|for|arriving (?:in|at)|landing (?:in|at)|going to|flying to"
+_AWAY = r"from|out of|leaving|departing|back from"
+
+
+def airport_direction(text: str) -> str | None:
+    """ "to" when the one airport or city said is where the flight goes ("my flight to New
+    York", "flying into JFK"), "from" when it leaves it ("the flight out of Denver")."""
+    low = text.lower()
+    names = [re.escape(c) for c in CITY_AIRPORTS] + [
+        re.escape(c.lower()) for c in airport_codes(text)
+    ]
+    if not names:
+        return None
+    place = "(?:" + "|".join(names) + ")"
+    if re.search(rf"\b(?:{_AWAY})\s+(?:the\s+)?{place}\b", low):
+        return "from"
+    if re.search(rf"\b(?:{_TOWARDS})\s+(?:the\s+)?{place}\b", low):
+        return "to"
+    return None
+
+
 def phone_numbers(text: str) -> list[str]:
     """Phone numbers of 10+ digits, written or spoken digit by digit, in E.164-ish form."""
     spoken = " ".join(_DIGIT_WORDS.get(w, w) for w in re.split(r"\s+", text.lower()))
