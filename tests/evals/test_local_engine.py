@@ -23,7 +23,8 @@ from navan_voice.agents.flights import FlightsAgent
 from navan_voice.agents.state import CallState
 from navan_voice.db.engine import SessionFactory
 from navan_voice.db.seed import DEMO_PHONE
-from navan_voice.domain.models import Channel
+from navan_voice.domain.models import Channel, FlightSegment, HotelStay
+from navan_voice.services import identity, trips
 from navan_voice.speech.dialogue import LocalDialogueLLM, RulesEngine
 
 pytestmark = pytest.mark.evals
@@ -181,3 +182,71 @@ async def test_a_flight_named_by_its_city(model: llm.LLM[None], db: SessionFacto
         result = await session.run(user_input="Please cancel my Denver flight")
         result.expect.contains_function_call(name="propose_flight_cancellation")
         assert state.pending is not None and "WN 2210" in spoken(result)
+
+
+# --- questions a caller asks about their own bookings (the benchmark caller's questions) ----
+# The calls below start like the real ones: the greeting is spoken before the caller talks.
+
+
+def _known_caller(db: SessionFactory, channel: Channel) -> CallState:
+    """Alex Rivera calling from the number on the profile: on the phone, or in the browser
+    with the number known (what the benchmark caller does)."""
+    return CallState(call_id="eval", db=db, channel=channel, caller_phone=DEMO_PHONE)
+
+
+def _called(result: RunResult[None]) -> list[str]:
+    return [ev.item.name for ev in result.events if ev.type == "function_call"]
+
+
+def _alex_bookings(db: SessionFactory) -> tuple[FlightSegment, HotelStay]:
+    found = identity.identify_by_phone(db=db, phone=DEMO_PHONE)
+    assert found is not None
+    outbound = trips.resolve_segment(db=db, traveler_id=found.id, reference="UA 1542")
+    stay = trips.resolve_hotel(db=db, traveler_id=found.id, reference="New York")
+    return outbound, stay
+
+
+@pytest.mark.parametrize("channel", [Channel.PHONE, Channel.WEB])
+async def test_booking_questions_are_answered_from_the_tools(
+    model: llm.LLM[None], db: SessionFactory, channel: Channel
+) -> None:
+    outbound, stay = _alex_bookings(db)
+    state = _known_caller(db, channel)
+    async with call(model, state) as (session, _):
+        # the flight TO New York (JFK), not both flights touching JFK
+        result = await session.run(user_input="When does my flight to new york leave")
+        result.expect.contains_agent_handoff(new_agent_type=FlightsAgent)
+        result.expect.contains_function_call(name="flight_details")
+        said = spoken(result)
+        assert "UA 1542" in said and "UA 1543" not in said, said
+        assert f"{outbound.departure_local:%B %-d at %-I:%M %p}" in said, said
+        assert "which one" not in said.lower()
+        assert state.pending is None  # a question about a flight prepares no cancellation
+
+        result = await session.run(user_input="What hotel am I staying at in New York?")
+        result.expect.contains_function_call(name="list_hotel_stays")
+        said = spoken(result)
+        assert stay.hotel_name in said and f"{stay.check_in:%B %-d}" in said, said
+        assert f"{stay.check_out:%B %-d}" in said
+
+        result = await session.run(user_input="What is the cancellation policy")
+        result.expect.contains_function_call(name="cancellation_terms")
+        said = spoken(result)
+        # the fare rules of the trip being discussed, from the service; nothing cancelled
+        assert "UA 1542" in said and "travel credit" in said and "not refundable" in said, said
+        assert stay.hotel_name in said
+        assert not [n for n in _called(result) if n.startswith("propose_")]
+        assert state.pending is None
+
+
+@pytest.mark.parametrize("channel", [Channel.PHONE, Channel.WEB])
+async def test_garbled_words_about_a_stay_ask_for_no_new_dates(
+    model: llm.LLM[None], db: SessionFactory, channel: Channel
+) -> None:
+    state = _known_caller(db, channel)
+    async with call(model, state) as (session, _):
+        result = await session.run(user_input="I hope tell them I stay in that in the yard.")
+        said = spoken(result).lower()
+        assert "check-in" not in said and "check-out" not in said, said
+        assert "propose_hotel_dates" not in _called(result)
+        assert state.pending is None
