@@ -56,7 +56,7 @@ class Case:
     say: str | None  # None: the agent speaks first (greeting, or after a tool / hand-off)
     tool: tuple[str, ...] = ()  # acceptable tools; empty: a spoken reply is expected
     args: dict[str, Any] = field(default_factory=dict)  # must be among the call's arguments
-    reply: str = ""  # regex a spoken reply must match (case-insensitive)
+    reply: str = ""  # regex a spoken reply must match (case-insensitive); with ``tool``: or
     history: History = field(default_factory=list)
     instructions: str = ""  # a generate_reply(instructions=...) message for this turn
 
@@ -202,4 +202,32 @@ BLIND: list[Case] = [
     Case("b-policy", "expenses", "is there a limit on rental cars", ("ask_travel_policy",)),
     Case("b-expense", "expenses", "what happened to the receipt I submitted last week",
          ("expense_status",)),
+]  # fmt: skip
+
+# Questions about the caller's own bookings, from the end-to-end benchmark caller's calls (where
+# "when does my flight to new york leave" got a cancellation quote asking "which one?") and
+# paraphrases of them written with the fix; the agents here have the read-only lookups.
+BOOKINGS: list[Case] = [
+    Case("k-route-when", "greeter", "When does my flight to new york leave",
+         ("transfer_to_flights",), history=IDENTIFIED),
+    Case("k-when-city", "flights-lookup", "When does my flight to new york leave",
+         ("flight_details",), {"flight": "to JFK"}),
+    Case("k-when-back", "flights-lookup", "what time is my flight back from New York",
+         ("flight_details",), {"flight": "from JFK"}),
+    Case("k-when-number", "flights-lookup", "when does UA 1543 land?", ("flight_details",),
+         {"flight": "UA1543"}),
+    Case("k-policy", "flights-lookup", "What is the cancellation policy", ("cancellation_terms",)),
+    Case("k-policy-hotel", "hotels", "what's the cancellation policy for my hotel",
+         ("cancellation_terms",), {"booking": "hotel"}),
+    Case("k-refund-q", "flights-lookup", "what would I get back if I cancelled the Denver flight?",
+         ("cancellation_terms", "quote_cancellation")),
+    Case("k-cancel-still", "flights-lookup", "please cancel my Denver flight",
+         ("quote_cancellation",), {"flight": "DEN"}),
+    Case("k-hotel", "hotels", "What hotel am I staying at in New York?", ("list_hotel_stays",),
+         {"hotel": "New York"}),
+    Case("k-hotel-where", "hotels", "where am I staying in London", ("list_hotel_stays",),
+         {"hotel": "London"}),
+    Case("k-hotel-change", "hotels", "I'd like to check out a day early", reply=r"check-in|date"),
+    Case("k-garbled-stay", "hotels", "I hope tell them I stay in that in the yard.",
+         ("list_hotel_stays",), reply=r"didn't|catch|help"),
 ]  # fmt: skip

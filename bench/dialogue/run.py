@@ -21,7 +21,7 @@ from livekit.agents import NOT_GIVEN, llm
 
 from navan_voice.speech.dialogue import Decision, LocalDialogueLLM, RulesEngine
 
-from .cases import BLIND, CASES, HELDOUT, TODAY, Case
+from .cases import BLIND, BOOKINGS, CASES, HELDOUT, TODAY, Case
 from .travel_tools import AGENTS
 
 logger = logging.getLogger("bench.dialogue")
@@ -69,6 +69,9 @@ class Score:
 
 def judge(case: Case, d: Decision) -> tuple[bool, bool]:
     """(decision right, arguments right) for one case."""
+    if case.tool and case.reply and d.tool is None:
+        ok = bool(re.search(case.reply, d.text or "", re.IGNORECASE))  # either is acceptable
+        return ok, ok
     if case.tool:
         if d.tool not in case.tool:
             return False, False
@@ -147,7 +150,12 @@ async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     scores = [
         await score(name, opts.repeat, cases, label)
-        for cases, label in ((CASES, "tuned"), (HELDOUT, "held-out"), (BLIND, "blind"))
+        for cases, label in (
+            (CASES, "tuned"),
+            (HELDOUT, "held-out"),
+            (BLIND, "blind"),
+            (BOOKINGS, "bookings"),
+        )
         for name in opts.engines.split(",")
     ]
     print(table(scores))

@@ -112,6 +112,50 @@ async def expense_status() -> str:
     return ""
 
 
+@llm.function_tool
+async def flight_details(flight: str = "") -> str:
+    """Look up when one of the caller's booked flights departs and arrives, with its route.
+
+    Args:
+        flight: which booked flight: flight number, route like "SFO to JFK", "to JFK" for the
+            flight arriving there; empty for the flight being discussed
+    """
+    return ""
+
+
+@llm.function_tool
+async def cancellation_terms(booking: str = "") -> str:
+    """Explain the cancellation policy of the caller's bookings, without cancelling anything.
+
+    Args:
+        booking: which booking: flight number, route, hotel name or city, or just "flight" or
+            "hotel"; empty for the trip being discussed
+    """
+    return ""
+
+
+@llm.function_tool
+async def list_hotel_stays(hotel: str = "") -> str:
+    """Look up the caller's booked hotel stays: hotel name, city, check-in and check-out dates.
+
+    Args:
+        hotel: which stay: hotel confirmation code, hotel name or city; empty for all of them
+    """
+    return ""
+
+
+@llm.function_tool
+async def propose_hotel_dates(check_in_date: str, check_out_date: str, hotel: str = "") -> str:
+    """Price new dates for a hotel stay and read them back; changes nothing yet.
+
+    Args:
+        check_in_date: the new check-in date
+        check_out_date: the new check-out date
+        hotel: which stay: hotel confirmation code, hotel name or city
+    """
+    return ""
+
+
 GREETER = [
     identify_by_confirmation,
     transfer_to_flights,
@@ -129,4 +173,14 @@ FLIGHTS = [
     transfer_to_human,
 ]
 EXPENSES = [ask_travel_policy, expense_status, transfer_to_human]
-AGENTS = {"greeter": GREETER, "flights": FLIGHTS, "expenses": EXPENSES}
+# the booking-question set: the flights agent with its lookups, and the hotels agent
+FLIGHTS_LOOKUP = [list_upcoming_trips, flight_details, cancellation_terms, *FLIGHTS[1:]]
+HOTELS = [list_upcoming_trips, list_hotel_stays, cancellation_terms, propose_hotel_dates,
+          transfer_to_flights, transfer_to_human]  # fmt: skip
+AGENTS = {
+    "greeter": GREETER,
+    "flights": FLIGHTS,
+    "expenses": EXPENSES,
+    "flights-lookup": FLIGHTS_LOOKUP,
+    "hotels": HOTELS,
+}

@@ -14,11 +14,13 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "change": ("change", "move", "switch", "rebook", "reschedule", "earlier", "later",
                "different", "modify", "push", "swap", "alternative", "alternatives", "options",
                "missed", "connection", "delayed"),
-    "cancel": ("cancel", "cancellation", "drop", "scrap", "refund", "don't need", "call off"),
+    "cancel": ("cancel", "cancelled", "canceled", "cancelling", "cancellation", "drop",
+               "scrap", "refund", "don't need", "call off"),
     "confirm": ("confirm", "yes", "go ahead", "book it", "do it", "proceed"),
     "trip": ("trip", "trips", "itinerary", "booking", "bookings", "reservation", "upcoming",
              "travel", "flight", "flights"),
-    "flight": ("flight", "flights", "fly", "flying", "plane", "airline", "depart", "departure"),
+    "flight": ("flight", "flights", "fly", "flying", "plane", "airline", "depart", "departure",
+               "land", "landing", "lands", "arrive", "arrival", "take off", "takeoff"),
     "hotel": ("hotel", "hotels", "room", "stay", "check in", "check out", "checkout", "night",
               "nights", "car", "rental", "lodging"),
     "expense": ("expense", "expenses", "reimburse", "reimbursement", "receipt", "report",
@@ -82,6 +84,14 @@ _INFO_QUESTION = re.compile(
 )
 
 
+# tools that only tell (``list_…``, ``…_details``, ``…_terms``)
+_LOOKUP_TOOL = re.compile(r"^(list|get|show|look_?up|describe|explain)_|_(details|terms)$", re.I)
+
+
+def is_lookup_tool(spec: ToolSpec) -> bool:
+    return bool(_LOOKUP_TOOL.search(spec.name))
+
+
 def is_action_tool(spec: ToolSpec) -> bool:
     """A tool that changes a booking or prepares a change (``propose_…``, ``confirm_…``)."""
     return bool(_ACTION_TOOL.match(spec.name))
@@ -139,6 +149,7 @@ def score_tools(text: str, specs: list[ToolSpec]) -> list[Scored]:
     utter_tokens = _tokens(text)
     utter_concepts = _concepts(text)
     asking = is_information_question(text)
+    acting = asks_for_action(text) and not _INFO_QUESTION.search(text)
     out: list[Scored] = []
     for spec in specs:
         name_c, desc_c = _tool_concepts(spec)
@@ -158,6 +169,8 @@ def score_tools(text: str, specs: list[ToolSpec]) -> list[Scored]:
             score -= 6.0  # confirming is a step of its own, reached by the caller's "yes"
         if asking and is_action_tool(spec):
             score -= 2.5  # "when does my flight leave" is not a request to cancel it
+        elif acting and is_lookup_tool(spec):
+            score -= 1.5  # "I'd like to check out a day early" wants more than the booking read
         out.append(Scored(spec, score))
     out.sort(key=lambda s: s.score, reverse=True)
     return out
