@@ -40,6 +40,7 @@ SILENCE_RMS = 1e-3  # about -60 dBFS: nothing to transcribe
 LOOP_COMPRESSION = 2.4  # Whisper's own threshold for repeated text
 NO_SPEECH_PROB = 0.6
 LOW_LOGPROB = -1.0
+PROMPT_TOKENS = 100  # of hints, and of previous text (Whisper allows 223 before the transcript)
 
 
 @dataclass(frozen=True)
@@ -76,10 +77,11 @@ def default_model_dir() -> Path:
 class WhisperEngine:
     """One loaded Whisper model; thread-safe (CTranslate2 queues concurrent calls)."""
 
-    def __init__(self, model: WhisperModel) -> None:
+    def __init__(self, model: WhisperModel, *, beam_size: int = 1) -> None:
         from faster_whisper.tokenizer import Tokenizer
 
         self._model = model
+        self.beam_size = beam_size
         self._tokenizer = Tokenizer(model.hf_tokenizer, multilingual=False)
         self._lock = threading.Lock()  # the feature extractor keeps no state, the lock is cheap
 
@@ -98,8 +100,15 @@ class WhisperEngine:
         )
         return cls(model)
 
-    def transcribe(self, audio: FloatArray, *, prompt: str = "") -> Transcription:
-        """Transcribe mono 16 kHz float32 ``audio``; ``prompt`` is text said just before it."""
+    def transcribe(
+        self, audio: FloatArray, *, prompt: str = "", hints: str = "", beam_size: int = 0
+    ) -> Transcription:
+        """Transcribe mono 16 kHz float32 ``audio``.
+
+        ``prompt`` is text said just before it; ``hints`` is vocabulary the caller is likely to
+        use (faster-whisper's ``hotwords``): both go before the audio as previous text.
+        ``beam_size`` 0 uses the engine's own (``self.beam_size``).
+        """
         started = time.perf_counter()
         audio_s = audio.size / WHISPER_RATE
         if audio.size < WHISPER_RATE // 10 or rms(audio) < SILENCE_RMS:
@@ -108,7 +117,9 @@ class WhisperEngine:
         pieces: list[Transcription] = []
         context = prompt
         for start in range(0, audio.size, chunk):
-            piece = self._decode(audio[start : start + chunk], context)
+            piece = self._decode(
+                audio[start : start + chunk], context, hints, beam_size or self.beam_size
+            )
             pieces.append(piece)
             if piece.text:
                 context = piece.text
@@ -121,15 +132,16 @@ class WhisperEngine:
             decode_s=time.perf_counter() - started,
         )
 
-    def _decode(self, audio: FloatArray, prompt: str) -> Transcription:
+    def _decode(self, audio: FloatArray, prompt: str, hints: str, beam: int) -> Transcription:
         features = self._model.feature_extractor(audio)
         frames = min(NATIVE_FRAMES, max(MIN_FRAMES, features.shape[1] + 100))
-        result = self._generate(features, frames, prompt, audio.size / WHISPER_RATE)
+        tokens = self._prefix(prompt, hints)
+        result = self._generate(features, frames, tokens, audio.size / WHISPER_RATE, beam)
         if frames < NATIVE_FRAMES and (
             compression_ratio(result.text) > LOOP_COMPRESSION or result.avg_logprob < LOW_LOGPROB
         ):
             # a loop or a very unsure result: the native window is slower but more robust
-            retry = self._generate(features, NATIVE_FRAMES, prompt, audio.size / WHISPER_RATE)
+            retry = self._generate(features, NATIVE_FRAMES, tokens, audio.size / WHISPER_RATE, beam)
             if retry.avg_logprob >= result.avg_logprob:
                 result = retry
         if result.no_speech_prob > NO_SPEECH_PROB and result.avg_logprob < LOW_LOGPROB:
@@ -137,23 +149,32 @@ class WhisperEngine:
             return Transcription("", result.avg_logprob, result.no_speech_prob)
         return result
 
-    def _generate(self, features: Any, frames: int, prompt: str, audio_s: float) -> Transcription:
+    def _prefix(self, prompt: str, hints: str) -> list[int]:
+        """The decoder's start tokens: hints and the previous text (as faster-whisper's
+        ``hotwords`` and ``initial_prompt``), then the start of transcript."""
+        previous: list[int] = []
+        if hints.strip():
+            previous += self._tokenizer.encode(" " + hints.strip())[:PROMPT_TOKENS]
+        if prompt.strip():
+            previous += self._tokenizer.encode(" " + prompt.strip())[-PROMPT_TOKENS:]
+        tokens = [self._tokenizer.sot_prev, *previous] if previous else []
+        return [*tokens, *self._tokenizer.sot_sequence, self._tokenizer.no_timestamps]
+
+    def _generate(
+        self, features: Any, frames: int, tokens: list[int], audio_s: float, beam: int
+    ) -> Transcription:
         from faster_whisper.transcribe import get_ctranslate2_storage
 
         padded = np.zeros((features.shape[0], frames), dtype=np.float32)
         width = min(frames, features.shape[1])
         padded[:, :width] = features[:, :width]
-        tokens: list[int] = []
-        if prompt:
-            tokens = [self._tokenizer.sot_prev, *self._tokenizer.encode(" " + prompt)[-100:]]
-        tokens += [*self._tokenizer.sot_sequence, self._tokenizer.no_timestamps]
         # about 4 tokens per second of speech; the cap stops a runaway loop early
         max_length = min(448, len(tokens) + 16 + math.ceil(audio_s * 7))
         encoded = self._model.model.encode(get_ctranslate2_storage(padded[None]))
         out = self._model.model.generate(
             encoded,
             [tokens],
-            beam_size=1,
+            beam_size=beam,
             max_length=max_length,
             return_scores=True,
             return_no_speech_prob=True,
