@@ -1,5 +1,6 @@
-"""The benchmark runner: `python -m bench [e2e|standin|bargein|concurrency|plots|all] [--quick]`.
+"""The benchmark runner: `python -m bench [BENCHMARK|plots|all] [--quick]`.
 
+Benchmarks: e2e, standin, bargein, concurrency, media (the WebRTC legs alone).
 Each benchmark starts its own livekit-server and worker on free loopback ports, stops by itself
 within a bounded time, and stops every process it started (also on Ctrl-C or an error). Raw
 results go to bench/results/ (gitignored); plots to bench/e2e/plots/. The machine's load
@@ -14,7 +15,7 @@ import os
 import sys
 from typing import Any
 
-BENCHMARKS = ("e2e", "standin", "bargein", "concurrency")
+BENCHMARKS = ("e2e", "standin", "bargein", "concurrency", "media")
 
 logger = logging.getLogger("bench")
 
@@ -51,6 +52,17 @@ def _rows(name: str, result: dict[str, Any]) -> list[list[str]]:
                 ]
             )
         return rows
+    if name == "media":
+        return [
+            [
+                f"media path: {leg['leg']}",
+                f"n={leg.get('n', 0)}",
+                _fmt(leg, "p50"),
+                _fmt(leg, "p95"),
+                "",
+            ]
+            for leg in result["legs"]
+        ]
     if name == "bargein":
         rows = []
         for mode in ("local", "standin"):
@@ -100,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("livekit", "httpx", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
-    from bench.e2e import bargein, concurrency, latency, plots
+    from bench.e2e import bargein, concurrency, latency, media_path, plots
     from bench.e2e.results import load_latest
     from bench.e2e.stack import load_avg
 
@@ -121,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
                 results[name] = latency.run(standin=True, quick=args.quick)
             elif name == "bargein":
                 results[name] = bargein.run(quick=args.quick)
+            elif name == "media":
+                results[name] = media_path.run(quick=args.quick)
             else:
                 results[name] = concurrency.run(quick=args.quick)
         except KeyboardInterrupt:

@@ -26,7 +26,6 @@ from livekit.agents import (
     JobExecutorType,
     JobProcess,
     llm,
-    room_io,
     stt,
     tts,
 )
@@ -39,7 +38,7 @@ from livekit.agents.types import (
 )
 from livekit.agents.utils import AudioBuffer, shortuuid
 
-from navan_voice.worker import turn_handling_options
+from navan_voice.worker import room_options, turn_handling_options
 
 logger = logging.getLogger("bench.standin_worker")
 
@@ -205,7 +204,7 @@ async def entrypoint(ctx: JobContext) -> None:
     await session.start(
         agent=StandinAgent(),
         room=ctx.room,
-        room_options=room_io.RoomOptions(participant_identity=participant.identity),
+        room_options=room_options(settings, participant.identity),
         record=False,
     )
 

@@ -162,11 +162,23 @@ class Settings(BaseSettings):
     # min_endpointing_delay_s. 0.15 keeps missed ends of turn under 5 % on the travel phrases
     # (livekit's shipped 0.36 misses 36 %); see bench/speech/TURN_DETECTOR.md
     turn_unlikely_threshold: float = Field(0.15, gt=0.0, lt=1.0)
-    # barge-in: caller speech this long stops the agent (livekit's default is 0.5 s)
-    interruption_min_duration_s: float = Field(0.25, ge=0.05, le=2.0)
+    # barge-in: caller speech this long pauses the agent (livekit's default is 0.5 s); 0.1 s
+    # stops it in ≈0.3 s instead of ≈0.47 s at 0.25 (bench/REPORT.md, barge-in). A sound that
+    # brings no words (a cough) lets the agent resume after false_interruption_timeout_s
+    interruption_min_duration_s: float = Field(0.1, ge=0.05, le=2.0)
+    # a pause with no words by this long after the caller went quiet resumes the agent where it
+    # stopped (livekit's default 2 s; the transcript of real words comes within ≈0.5 s)
+    false_interruption_timeout_s: float = Field(1.0, ge=0.2, le=10.0)
     # caller speech is ignored this long after the agent starts talking, against echo; phones
     # and browsers cancel their own echo, so livekit's 3 s default mostly delays barge-in
     aec_warmup_s: float = Field(0.5, ge=0.0, le=5.0)
+    # start the reply's speech synthesis on the final transcript, before the end of turn is
+    # confirmed (livekit discards it if the caller goes on); saves TTS's first-audio time on
+    # replies that need no tool (bench/REPORT.md, "Where the time goes")
+    preemptive_tts: bool = True
+    # the caller's audio reaches VAD and STT in frames of this length (livekit's default 50 ms;
+    # a sound at a frame's start waits for the whole frame)
+    audio_input_frame_ms: int = Field(20, ge=10, le=100)
     # offline dialogue engine behind the "local" LLM: rules | needle | hybrid (rules, then Needle)
     local_llm_engine: Literal["rules", "needle", "hybrid"] = "rules"
 

@@ -140,8 +140,21 @@ def turn_handling_options(
             "mode": "vad",
             "min_duration": settings.interruption_min_duration_s,
             "resume_false_interruption": True,
+            "false_interruption_timeout": settings.false_interruption_timeout_s,
         },
+        # the reply (LLM, and TTS when configured) starts on the final transcript; livekit
+        # throws it away if the caller goes on talking
+        "preemptive_generation": {"enabled": True, "preemptive_tts": settings.preemptive_tts},
     }
+
+
+def room_options(settings: Settings, participant_identity: str) -> room_io.RoomOptions:
+    """The room's audio for a session: the caller's audio in frames of
+    ``audio_input_frame_ms`` (shared with the bench's stand-in worker)."""
+    return room_io.RoomOptions(
+        participant_identity=participant_identity,
+        audio_input=room_io.AudioInputOptions(frame_size_ms=settings.audio_input_frame_ms),
+    )
 
 
 async def entrypoint(ctx: JobContext) -> None:
@@ -188,16 +201,14 @@ async def entrypoint(ctx: JobContext) -> None:
     avatar = await start_avatar(settings, session, ctx.room) if wants_video else None
     if avatar is not None:
         ctx.add_shutdown_callback(avatar.aclose)
-    room_options = room_io.RoomOptions(
-        participant_identity=participant.identity,
-        audio_output=avatar is None,  # the avatar publishes the agent's audio with its video
-    )
+    options = room_options(settings, participant.identity)
+    options.audio_output = avatar is None  # the avatar publishes the agent's audio with its video
     if visual is not None:
-        room_options.text_input = visual.text_input_options()
+        options.text_input = visual.text_input_options()
     await session.start(
         agent=build_first_agent(state),
         room=ctx.room,
-        room_options=room_options,
+        room_options=options,
         record=False,  # our recorder (pausable, indexed) replaces livekit's own
     )
     await recorder.start()

@@ -3,11 +3,13 @@ a seeded SQLite database, and caller audio spoken by a different voice than the 
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import subprocess
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -107,3 +109,23 @@ def caller_wav(tmp_path: Path) -> Callable[[str], Path]:
         return speak(text, tmp_path / f"caller-{next(counter)}.wav")
 
     return make
+
+
+@pytest.fixture
+def indexed_call(stack_settings: Settings) -> Callable[[str], Awaitable[Any]]:
+    """``await indexed_call(room)``: the recording index's detail of the call in ``room``
+    (turns, transcript, recording) once the worker has finalized it."""
+    from navan_voice.db.engine import make_session_factory
+    from navan_voice.recording.index import get_call, list_calls
+
+    factory = make_session_factory(stack_settings.effective_database_url)
+
+    async def wait(room: str, timeout: float = 30.0) -> Any:
+        for _ in range(int(timeout / 0.5)):
+            rows = [c for c in list_calls(factory, limit=200) if c.room == room]
+            if rows and rows[0].status != "recording":
+                return get_call(factory, rows[0].id)
+            await asyncio.sleep(0.5)
+        raise AssertionError(f"call in room {room} was not indexed within {timeout}s")
+
+    return wait

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,8 @@ from navan_voice.caller.client import run_call
 from navan_voice.config import Settings
 from navan_voice.stack.processes import ManagedProcess
 
+IndexedCall = Callable[[str], Awaitable[Any]]
+
 WorkerFactory = Callable[[int], ManagedProcess]
 
 pytestmark = pytest.mark.integration
@@ -26,6 +27,7 @@ async def test_spoken_question_gets_a_spoken_answer(
     workers: WorkerFactory,
     caller_wav: Callable[[str], Path],
     tmp_path: Path,
+    indexed_call: IndexedCall,
 ) -> None:
     workers(0)
     question = caller_wav("Hello. I need some help with my flight to Boston next week.")
@@ -49,7 +51,7 @@ async def test_spoken_question_gets_a_spoken_answer(
     assert "Alex" in agent_lines[0], agent_lines[0]  # identified by number, greeted by name
     assert any("flight" in line or "boston" in line for line in caller_lines), caller_lines
     # the call was recorded (stereo Ogg/Opus) and indexed with its metadata
-    calls = await _wait_for_indexed_call(stack_settings, report.room)
+    calls = await indexed_call(report.room)
     assert calls.call.status == "complete", calls.call
     assert calls.call.caller_masked != "+14155550123" and calls.call.caller_masked.endswith("0123")
     assert calls.call.traveler and "Rivera" in calls.call.traveler
@@ -71,20 +73,3 @@ async def test_call_without_server_names_the_url(
     with pytest.raises(ServerNotRunningError, match=url) as info:
         await run_call(load_settings(), [caller_wav("hello")])
     assert "navan-voice up" in str(info.value)
-
-
-async def _wait_for_indexed_call(settings: Settings, room: str, timeout: float = 30.0) -> Any:
-    """The index row of the call in ``room`` once the worker has finalized it."""
-    from navan_voice.db.engine import make_session_factory
-    from navan_voice.recording.index import get_call, list_calls
-
-    factory = make_session_factory(settings.effective_database_url)
-    detail = None
-    for _ in range(int(timeout / 0.5)):
-        rows = [c for c in list_calls(factory, limit=200) if c.room == room]
-        if rows and rows[0].status != "recording":
-            detail = get_call(factory, rows[0].id)
-            break
-        await asyncio.sleep(0.5)
-    assert detail is not None, f"call in room {room} was not indexed within {timeout}s"
-    return detail

@@ -71,6 +71,7 @@ async def test_session_takes_barge_in_and_endpointing_from_settings(
     monkeypatch.setenv("NAVAN_PROFILE", "local")
     monkeypatch.setenv("NAVAN_INTERRUPTION_MIN_DURATION_S", "0.3")
     monkeypatch.setenv("NAVAN_AEC_WARMUP_S", "0.7")
+    monkeypatch.setenv("NAVAN_FALSE_INTERRUPTION_TIMEOUT_S", "1.5")
     monkeypatch.setenv("NAVAN_MIN_ENDPOINTING_DELAY_S", "0.45")
     monkeypatch.setenv("NAVAN_STT", "openai")  # no local Whisper/piper load needed here
     monkeypatch.setenv("NAVAN_TTS", "openai")
@@ -81,6 +82,36 @@ async def test_session_takes_barge_in_and_endpointing_from_settings(
     opts = session.options
     assert opts.turn_handling["interruption"]["min_duration"] == 0.3
     assert opts.turn_handling["interruption"]["resume_false_interruption"] is True
+    assert opts.turn_handling["interruption"]["false_interruption_timeout"] == 1.5
     assert opts.turn_handling["endpointing"]["min_delay"] == 0.45
     assert opts.aec_warmup_duration == 0.7
     assert session.userdata is state
+
+
+async def test_session_synthesizes_preemptively_unless_turned_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from navan_voice.speech.models import ModelBundle
+    from navan_voice.speech.vad import load_vad
+
+    monkeypatch.setenv("NAVAN_PROFILE", "local")
+    monkeypatch.setenv("NAVAN_STT", "openai")
+    monkeypatch.setenv("NAVAN_TTS", "openai")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    vad = load_vad()
+    on = build_session(load_settings(), ModelBundle(vad=vad), object())
+    assert on.options.preemptive_generation["enabled"] is True
+    assert on.options.preemptive_generation["preemptive_tts"] is True
+    monkeypatch.setenv("NAVAN_PREEMPTIVE_TTS", "false")
+    off = build_session(load_settings(), ModelBundle(vad=vad), object())
+    assert off.options.preemptive_generation["preemptive_tts"] is False
+
+
+def test_room_input_frames_follow_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from navan_voice.worker import room_options
+
+    monkeypatch.setenv("NAVAN_AUDIO_INPUT_FRAME_MS", "10")
+    opts = room_options(load_settings(), "caller-1")
+    assert opts.participant_identity == "caller-1"
+    audio_in = opts.get_audio_input_options()
+    assert audio_in is not None and audio_in.frame_size_ms == 10

@@ -38,6 +38,14 @@ _SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*\s|\n")
 _CLAUSE_END = re.compile(r"[,;:]\s|\s[-–—]\s")
 _ABBREVIATIONS = ("mr.", "mrs.", "ms.", "dr.", "st.", "vs.", "e.g.", "i.e.", "etc.", "no.")
 FIRST_CLAUSE_MIN_CHARS = 24
+# a reply's first piece is synthesised before any audio plays (piper: ≈2.5 ms per character
+# on 2 cores), so a long first sentence starts with its first words, cut before a connecting
+# word: "UA 1542 from SFO to JFK departs Friday December 4 | at 8:00 AM …"
+FIRST_PIECE_MAX_CHARS = 60
+_CONNECTOR = re.compile(
+    r"\s(?=(?:at|on|and|from|to|for|with|because|but|so|which|in|after|before|until)\s)",
+    re.IGNORECASE,
+)
 MIN_SENTENCE_CHARS = 8
 
 
@@ -80,15 +88,42 @@ class SentenceSplitter:
         return rest
 
     def _next_piece(self) -> str | None:
+        sentence_end = self._sentence_end()
+        if self._first and (first := self._first_piece_end(sentence_end)) is not None:
+            return self._take(first)
+        return None if sentence_end is None else self._take(sentence_end)
+
+    def _sentence_end(self) -> int | None:
         for match in _SENTENCE_END.finditer(self._buf):
             piece = self._buf[: match.end()].strip()
-            if len(piece) < MIN_SENTENCE_CHARS or piece.lower().endswith(_ABBREVIATIONS):
+            # "Mr." ends no sentence, but "latest." does: the whole last word is compared
+            if len(piece) < MIN_SENTENCE_CHARS or piece.lower().split()[-1] in _ABBREVIATIONS:
                 continue
-            return self._take(match.end())
-        if self._first:
-            for match in _CLAUSE_END.finditer(self._buf):
-                if match.start() >= FIRST_CLAUSE_MIN_CHARS:
-                    return self._take(match.end())
+            return match.end()
+        return None
+
+    def _first_piece_end(self, sentence_end: int | None) -> int | None:
+        """Where a reply's first piece ends when that is before its first sentence end: at a
+        clause break, else (a long sentence) before a connecting word within
+        FIRST_PIECE_MAX_CHARS; None: the first sentence is short enough, or more text is due."""
+        limit = len(self._buf) if sentence_end is None else sentence_end
+        clauses = [
+            m.end()
+            for m in _CLAUSE_END.finditer(self._buf, 0, limit)
+            if m.start() >= FIRST_CLAUSE_MIN_CHARS
+        ]
+        if clauses and clauses[0] <= FIRST_PIECE_MAX_CHARS:
+            return clauses[0]
+        if limit > FIRST_PIECE_MAX_CHARS:
+            cuts = [
+                m.start()
+                for m in _CONNECTOR.finditer(self._buf, 0, FIRST_PIECE_MAX_CHARS)
+                if m.start() >= FIRST_CLAUSE_MIN_CHARS
+            ]
+            if cuts:
+                return cuts[-1]
+        if clauses and sentence_end is None:
+            return clauses[0]  # streamed text: a clause break is all there is so far
         return None
 
     def _take(self, end: int) -> str:

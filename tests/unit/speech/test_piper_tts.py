@@ -23,6 +23,28 @@ def test_splitter_cuts_the_first_clause_then_sentences() -> None:
     assert splitter.flush() == ""
 
 
+def test_splitter_starts_a_long_first_sentence_with_its_first_words() -> None:
+    # the caller waits for the whole first piece to be synthesised: cut it before a
+    # connecting word, never mid-phrase, and only the reply's first sentence
+    splitter = SentenceSplitter()
+    text = (
+        "UA 1542 from SFO to JFK departs Friday December 4 at 8:00 AM SFO time and arrives "
+        "at 4:30 PM JFK time. It lands at terminal 7 on Friday evening at the very latest. "
+    )
+    pieces = splitter.push(text)
+    assert pieces == [
+        "UA 1542 from SFO to JFK departs Friday December 4",
+        "at 8:00 AM SFO time and arrives at 4:30 PM JFK time.",
+        "It lands at terminal 7 on Friday evening at the very latest.",
+    ]
+
+
+def test_splitter_prefers_an_early_clause_break_to_the_whole_sentence() -> None:
+    splitter = SentenceSplitter()
+    pieces = splitter.push("You have 2 upcoming flights: UA 1542 on Friday; UA 1543 on Monday. ")
+    assert pieces == ["You have 2 upcoming flights:", "UA 1542 on Friday; UA 1543 on Monday."]
+
+
 def test_splitter_keeps_short_text_until_flush() -> None:
     splitter = SentenceSplitter()
     assert splitter.push("Yes. ") == []
