@@ -37,11 +37,12 @@ logger = logging.getLogger(__name__)
 _SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*\s|\n")
 _CLAUSE_END = re.compile(r"[,;:]\s|\s[-–—]\s")
 _ABBREVIATIONS = ("mr.", "mrs.", "ms.", "dr.", "st.", "vs.", "e.g.", "i.e.", "etc.", "no.")
-FIRST_CLAUSE_MIN_CHARS = 24
-# a reply's first piece is synthesised before any audio plays (piper: ≈2.5 ms per character
-# on 2 cores), so a long first sentence starts with its first words, cut before a connecting
-# word: "UA 1542 from SFO to JFK departs Friday December 4 | at 8:00 AM …"
-FIRST_PIECE_MAX_CHARS = 60
+FIRST_CLAUSE_MIN_CHARS = 16
+# a reply's first piece is synthesised before any audio plays (piper: ≈0.05 s per second of
+# speech on 2 cores, and "UA 1542" is a long say), so a long first sentence starts with its
+# first words, cut before a connecting word: "UA 1542 from SFO | to JFK departs Friday …";
+# the rest is synthesised while that plays
+FIRST_PIECE_MAX_CHARS = 40
 _CONNECTOR = re.compile(
     r"\s(?=(?:at|on|and|from|to|for|with|because|but|so|which|in|after|before|until)\s)",
     re.IGNORECASE,
@@ -108,22 +109,22 @@ class SentenceSplitter:
         FIRST_PIECE_MAX_CHARS; None: the first sentence is short enough, or more text is due."""
         limit = len(self._buf) if sentence_end is None else sentence_end
         clauses = [
-            m.end()
+            (m.start(), m.end())
             for m in _CLAUSE_END.finditer(self._buf, 0, limit)
             if m.start() >= FIRST_CLAUSE_MIN_CHARS
         ]
-        if clauses and clauses[0] <= FIRST_PIECE_MAX_CHARS:
-            return clauses[0]
+        if clauses and clauses[0][0] <= FIRST_PIECE_MAX_CHARS:
+            return clauses[0][1]
         if limit > FIRST_PIECE_MAX_CHARS:
             cuts = [
                 m.start()
-                for m in _CONNECTOR.finditer(self._buf, 0, FIRST_PIECE_MAX_CHARS)
-                if m.start() >= FIRST_CLAUSE_MIN_CHARS
+                for m in _CONNECTOR.finditer(self._buf, 0, limit)
+                if FIRST_CLAUSE_MIN_CHARS <= m.start() <= FIRST_PIECE_MAX_CHARS
             ]
             if cuts:
                 return cuts[-1]
         if clauses and sentence_end is None:
-            return clauses[0]  # streamed text: a clause break is all there is so far
+            return clauses[0][1]  # streamed text: a clause break is all there is so far
         return None
 
     def _take(self, end: int) -> str:
