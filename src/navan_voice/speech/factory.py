@@ -18,6 +18,7 @@ from navan_voice.domain.errors import ConfigError, SetupError
 from navan_voice.speech.models import ModelBundle
 from navan_voice.speech.piper_tts import PiperTTS
 from navan_voice.speech.turn import turn_detection
+from navan_voice.speech.vocabulary import resolve_hints
 from navan_voice.speech.whisper_stt import WhisperSTT
 
 if TYPE_CHECKING:
@@ -54,12 +55,15 @@ def _need(value: Any, what: str) -> Any:
 
 
 # --- STT ---------------------------------------------------------------------------------
-def _stt(provider: str, settings: Settings, loaded: ModelBundle, *, captions: bool) -> stt.STT[Any]:
+def _stt(
+    provider: str, settings: Settings, loaded: ModelBundle, *, captions: bool, phone: bool
+) -> stt.STT[Any]:
     if provider == "local":
         return WhisperSTT(
             _need(loaded.whisper, "Whisper model"),
             vad=_need(loaded.vad, "VAD"),
             interim_interval_s=settings.stt_interim_interval_s if captions else 0.0,
+            hints=resolve_hints(settings.stt_phone_hints if phone else settings.stt_web_hints),
         )
     key = settings.api_key(provider)
     if provider == "openai":
@@ -71,13 +75,20 @@ def _stt(provider: str, settings: Settings, loaded: ModelBundle, *, captions: bo
     return result
 
 
-def build_stt(settings: Settings, loaded: ModelBundle, *, captions: bool = True) -> stt.STT[Any]:
+def build_stt(
+    settings: Settings, loaded: ModelBundle, *, captions: bool = True, phone: bool | None = None
+) -> stt.STT[Any]:
     """The STT chain: one provider, or a FallbackAdapter over several.
 
     ``captions=False`` (a phone call: nobody sees the caller's words as they speak): the local
     STT skips its interim passes, which only feed live captions; the final transcript comes as
-    fast without them and a call costs about half the CPU (bench/REPORT.md)."""
-    instances = [_stt(p, settings, loaded, captions=captions) for p in settings.chain("stt")]
+    fast without them and a call costs about half the CPU (bench/REPORT.md).
+    ``phone`` (default: ``not captions``): 8 kHz phone audio, for which the local STT gets
+    ``NAVAN_STT_PHONE_HINTS`` instead of ``NAVAN_STT_WEB_HINTS``."""
+    on_phone = not captions if phone is None else phone
+    instances = [
+        _stt(p, settings, loaded, captions=captions, phone=on_phone) for p in settings.chain("stt")
+    ]
     if len(instances) == 1:
         return instances[0]
     return stt.FallbackAdapter(

@@ -53,6 +53,8 @@ class WhisperSTT(stt.STT[Any]):
         interim_interval_s: float = 0.8,
         final_silence_s: float = 0.3,
         max_segment_s: float = 25.0,
+        hints: str = "",
+        beam_size: int = 0,
     ) -> None:
         streaming = vad is not None
         super().__init__(
@@ -68,6 +70,8 @@ class WhisperSTT(stt.STT[Any]):
         self.interim_interval_s = interim_interval_s
         self.final_silence_s = final_silence_s
         self.max_segment_s = max_segment_s
+        self.hints = hints  # vocabulary before every pass (speech/vocabulary.py)
+        self.beam_size = beam_size  # 0: the engine's own
 
     @property
     def model(self) -> str:
@@ -88,7 +92,14 @@ class WhisperSTT(stt.STT[Any]):
         deadline = timeout + audio.size / WHISPER_RATE
         try:
             return await asyncio.wait_for(
-                asyncio.to_thread(self._engine.transcribe, audio, prompt=prompt), deadline
+                asyncio.to_thread(
+                    self._engine.transcribe,
+                    audio,
+                    prompt=prompt,
+                    hints=self.hints,
+                    beam_size=self.beam_size,
+                ),
+                deadline,
             )
         except TimeoutError as e:
             raise APITimeoutError(

@@ -12,6 +12,7 @@ from navan_voice.domain.errors import ConfigError, SetupError
 from navan_voice.speech import factory
 from navan_voice.speech.models import ModelBundle
 from navan_voice.speech.piper_tts import PiperTTS
+from navan_voice.speech.vocabulary import travel_hints
 from navan_voice.speech.whisper_stt import WhisperSTT
 
 pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("no_provider_keys")]
@@ -161,3 +162,24 @@ def test_vad_silence_setting_reaches_the_loaded_vad() -> None:
 
     bundle = load_local_models(settings(vad_min_silence_s=0.3, stt=["openai"], tts=["openai"]))
     assert bundle.vad is not None and bundle.vad._opts.min_silence_duration == 0.3
+
+
+def test_phone_calls_get_the_travel_hints_and_web_calls_none(bundle: ModelBundle) -> None:
+    s = settings()
+    web, phone = factory.build_stt(s, bundle), factory.build_stt(s, bundle, captions=False)
+    assert isinstance(web, WhisperSTT) and web.hints == ""
+    assert isinstance(phone, WhisperSTT) and phone.hints == travel_hints()
+    explicit = factory.build_stt(s, bundle, phone=True)
+    assert isinstance(explicit, WhisperSTT) and explicit.hints == travel_hints()
+
+
+def test_stt_hint_settings_reach_the_adapter(
+    bundle: ModelBundle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NAVAN_STT_PHONE_HINTS", "")
+    monkeypatch.setenv("NAVAN_STT_WEB_HINTS", "Globex offsite, Hyatt Regency")
+    s = settings()
+    phone = factory.build_stt(s, bundle, captions=False)
+    web = factory.build_stt(s, bundle)
+    assert isinstance(phone, WhisperSTT) and phone.hints == ""
+    assert isinstance(web, WhisperSTT) and web.hints == "Globex offsite, Hyatt Regency"

@@ -168,7 +168,7 @@ async def test_streaming_needs_a_vad(engine: WhisperEngine) -> None:
 
 async def test_engine_error_becomes_api_error(engine: WhisperEngine) -> None:
     class Broken(WhisperEngine):
-        def transcribe(self, audio: FloatArray, *, prompt: str = "") -> Any:
+        def transcribe(self, audio: FloatArray, **options: Any) -> Any:
             raise RuntimeError("model file corrupt")
 
     broken = Broken.__new__(Broken)
