@@ -153,6 +153,13 @@ class Settings(BaseSettings):
     # (live captions); 0 = only the pass at the end of speech, which alone sets the final's
     # latency: less CPU per call (see bench/REPORT.md, concurrency)
     stt_interim_interval_s: float = Field(0.8, ge=0.0, le=10.0)
+    # local STT: vocabulary placed before the caller's speech as previous text (faster-whisper's
+    # "hotwords"): "travel" = the built-in travel words and the cities the agent knows
+    # (speech/vocabulary.py), "" = none, any other text is used as it is. On 8 kHz phone audio
+    # the travel words cut Whisper tiny.en's WER by a quarter for about 5 % more decode time
+    # (bench/telephony/REPORT.md). Phone calls (SIP) and web calls are set apart.
+    stt_phone_hints: str = Field("travel", max_length=1000)
+    stt_web_hints: str = Field("", max_length=1000)
     min_endpointing_delay_s: float = Field(0.4, ge=0.0, le=5.0)
     max_endpointing_delay_s: float = Field(3.0, ge=0.1, le=30.0)
     turn_detection: str = "vad"  # "vad" or "model" (livekit's local turn detector)
