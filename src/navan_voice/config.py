@@ -156,7 +156,7 @@ class Settings(BaseSettings):
     # local STT: vocabulary placed before the caller's speech as previous text (faster-whisper's
     # "hotwords"): "travel" = the built-in travel words and the cities the agent knows
     # (speech/vocabulary.py), "" = none, any other text is used as it is. On 8 kHz phone audio
-    # the travel words cut Whisper tiny.en's WER by a quarter for about 5 % more decode time
+    # the travel words cut Whisper tiny.en's WER by a quarter for ~10-25 % more decode time
     # (bench/telephony/REPORT.md). Phone calls (SIP) and web calls are set apart.
     stt_phone_hints: str = Field("travel", max_length=1000)
     stt_web_hints: str = Field("", max_length=1000)
