@@ -77,11 +77,17 @@ def default_model_dir() -> Path:
 class WhisperEngine:
     """One loaded Whisper model; thread-safe (CTranslate2 queues concurrent calls)."""
 
-    def __init__(self, model: WhisperModel, *, beam_size: int = 1) -> None:
+    def __init__(
+        self, model: WhisperModel, *, beam_size: int = 1, retry_unsure: bool = False
+    ) -> None:
+        """``retry_unsure``: also re-decode a very unsure result (not only a loop) in Whisper's
+        full 30 s window. Off: on the 48 phone clips of bench/telephony it changed no word, and
+        in a call it cost the caller ≈1 s whenever a garbled phrase came in (bench/REPORT.md)."""
         from faster_whisper.tokenizer import Tokenizer
 
         self._model = model
         self.beam_size = beam_size
+        self.retry_unsure = retry_unsure
         self._tokenizer = Tokenizer(model.hf_tokenizer, multilingual=False)
         self._lock = threading.Lock()  # the feature extractor keeps no state, the lock is cheap
 
@@ -138,7 +144,8 @@ class WhisperEngine:
         tokens = self._prefix(prompt, hints)
         result = self._generate(features, frames, tokens, audio.size / WHISPER_RATE, beam)
         if frames < NATIVE_FRAMES and (
-            compression_ratio(result.text) > LOOP_COMPRESSION or result.avg_logprob < LOW_LOGPROB
+            compression_ratio(result.text) > LOOP_COMPRESSION
+            or (self.retry_unsure and result.avg_logprob < LOW_LOGPROB)
         ):
             # a loop or a very unsure result: the native window is slower but more robust
             retry = self._generate(features, NATIVE_FRAMES, tokens, audio.size / WHISPER_RATE, beam)

@@ -92,3 +92,27 @@ async def test_hints_do_not_turn_silence_or_noise_into_words(engine: WhisperEngi
     noise = phone_line(np.random.default_rng(7).normal(0, 0.1, 48000).astype(np.float32))
     event = await model.recognize(array_to_frame(noise, 8000))
     assert len(event.alternatives[0].text.split()) <= 3
+
+
+@pytest.mark.models
+def test_an_unsure_result_is_redecoded_only_when_asked(
+    engine: WhisperEngine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # the full-window re-decode cost a caller ≈1 s per garbled phrase and changed no word on
+    # the phone bench, so only loops get it unless retry_unsure is set
+    from navan_voice.speech.whisper_engine import Transcription
+
+    windows: list[int] = []
+
+    def unsure(features: Any, frames: int, *args: Any) -> Transcription:
+        windows.append(frames)
+        return Transcription("wapo tell misstating", avg_logprob=-1.6, no_speech_prob=0.1)
+
+    monkeypatch.setattr(engine, "_generate", unsure)
+    audio = read_16k(synth_caller("What hotel am I staying at in New York?", "flite", tmp_path))
+    assert engine.transcribe(audio).text == "wapo tell misstating"
+    assert len(windows) == 1  # no second pass
+    monkeypatch.setattr(engine, "retry_unsure", True)
+    windows.clear()
+    engine.transcribe(audio)
+    assert len(windows) == 2 and windows[1] == 3000  # then Whisper's full 30 s window
