@@ -87,11 +87,21 @@ class BenchStack(AbstractContextManager["BenchStack"]):
         upgrade_database(db_url)
         seed_database(db_url)
         base = load_settings(profile="local")
-        ports = ServerPorts(http=free_port(), rtc_tcp=free_port(), rtc_udp=free_port())
-        self.server = LiveKitServer(base, ports=ports, run_dir=self.run_dir)
-        self.server.start()
+        for attempt in range(3):
+            # free_port() only finds a port free *now*: a client socket of an earlier run can
+            # take it before the server binds ("address already in use"), so try fresh ports
+            ports = ServerPorts(http=free_port(), rtc_tcp=free_port(), rtc_udp=free_port())
+            server = self.server = LiveKitServer(base, ports=ports, run_dir=self.run_dir)
+            try:
+                server.start()
+                break
+            except Exception as e:
+                server.stop()
+                if attempt == 2:
+                    raise
+                logger.warning("livekit-server did not start on %s (%s); new ports", ports, e)
         env = {
-            "NAVAN_LIVEKIT_URL": self.server.url,
+            "NAVAN_LIVEKIT_URL": server.url,
             "NAVAN_AGENT_NAME": f"navan-bench-{uuid.uuid4().hex[:6]}",
             "NAVAN_DATABASE_URL": db_url,
             "NAVAN_PROFILE": "local",
@@ -103,7 +113,7 @@ class BenchStack(AbstractContextManager["BenchStack"]):
         self._env_ctx = patched_env(env)
         self._env_ctx.__enter__()
         self.settings = load_settings()
-        logger.info("livekit-server at %s, agent name %s", self.server.url, env["NAVAN_AGENT_NAME"])
+        logger.info("livekit-server at %s, agent name %s", server.url, env["NAVAN_AGENT_NAME"])
 
     def start_worker(self, index: int = 0) -> ManagedProcess:
         """Start the real `navan-voice worker` and wait until it registers."""
