@@ -292,8 +292,15 @@ class CallLoad:
         self.max_calls = max_calls
         self.grace_s = grace_s
         self._accepted: dict[str, float] = {}
+        self._running: set[str] = set()  # as of the last load report
 
     async def on_request(self, request: JobRequest) -> None:
+        # the server sees our load only every 2.5 s, so in a burst it can offer a full worker
+        # one call more: refuse it, and the server offers it to another worker
+        if len(self._running | set(self._accepted)) >= self.max_calls:
+            logger.info("refusing call %s: %d calls already", request.id, self.max_calls)
+            await request.reject()
+            return
         await request.accept()
         self._accepted[request.id] = time.monotonic()
 
@@ -303,6 +310,7 @@ class CallLoad:
         for job_id, at in list(self._accepted.items()):
             if job_id in running or now - at > self.grace_s:
                 del self._accepted[job_id]
+        self._running = running
         return (len(running) + len(self._accepted)) / self.max_calls
 
 

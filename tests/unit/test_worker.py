@@ -33,9 +33,13 @@ class _Server:
 class _Request:
     id: str
     accepted: bool = False
+    rejected: bool = False
 
     async def accept(self) -> None:
         self.accepted = True
+
+    async def reject(self) -> None:
+        self.rejected = True
 
 
 def test_accepted_jobs_count_until_they_run_and_are_not_counted_twice() -> None:
@@ -54,6 +58,24 @@ def test_accepted_jobs_count_until_they_run_and_are_not_counted_twice() -> None:
     assert load(server) == 0.5  # type: ignore[arg-type]  # both running, counted once each
     server.active_jobs.clear()  # both ended
     assert load(server) == 0.0  # type: ignore[arg-type]
+
+
+def test_a_full_worker_refuses_the_next_call_until_one_ends() -> None:
+    # the server learns our load only every 2.5 s: in a burst it may offer one call too many
+    load = CallLoad(max_calls=2)
+    server = _Server()
+    first, second, third = _Request("J1"), _Request("J2"), _Request("J3")
+    for request in (first, second, third):
+        asyncio.run(load.on_request(request))  # type: ignore[arg-type]
+    assert first.accepted and second.accepted
+    assert third.rejected and not third.accepted  # the server offers it to another worker
+    server.active_jobs.extend([_Running(_Job("J1")), _Running(_Job("J2"))])
+    assert load(server) == 1.0  # type: ignore[arg-type]
+    server.active_jobs.pop()  # J2 ended
+    assert load(server) == 0.5  # type: ignore[arg-type]
+    fourth = _Request("J4")
+    asyncio.run(load.on_request(fourth))  # type: ignore[arg-type]
+    assert fourth.accepted
 
 
 def test_accepted_job_that_never_starts_is_forgotten() -> None:
