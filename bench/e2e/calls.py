@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from navan_voice.caller.audio import FRAME_MS, rms_dbfs
+from navan_voice.caller import audio
+from navan_voice.caller.audio import rms_dbfs
 from navan_voice.caller.client import LOUD_DBFS, SAMPLE_RATE, Caller
 from navan_voice.config import Settings
 
@@ -29,14 +30,7 @@ MAX_GAP_IN_UTTERANCE_S = 0.3  # quiet runs shorter than this inside agent speech
 
 def trailing_quiet_s(samples: np.ndarray) -> float:
     """Seconds of quiet (below -45 dBFS) at the end of an utterance."""
-    frame = SAMPLE_RATE * FRAME_MS // 1000
-    n = len(samples) // frame
-    quiet = 0
-    for i in range(n - 1, -1, -1):
-        if rms_dbfs(samples[i * frame : (i + 1) * frame]) > QUIET_DBFS:
-            break
-        quiet += 1
-    return quiet * FRAME_MS / 1000
+    return audio.trailing_quiet_s(samples, SAMPLE_RATE, QUIET_DBFS)
 
 
 @dataclass

@@ -29,6 +29,7 @@ from livekit.plugins import silero
 
 from bench.speech.stt_latency import make_caller_audio
 from bench.speech.turn_detector import PAIRS
+from navan_voice.caller.audio import trailing_quiet_s
 from navan_voice.speech.audio import array_to_frame
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
@@ -41,14 +42,8 @@ FRAME_S = 0.02
 
 
 def last_sound_s(audio: np.ndarray, rate: int) -> float:
-    """End of the last 10 ms window above -45 dBFS."""
-    win = rate // 100
-    n = audio.size // win
-    for i in range(n - 1, -1, -1):
-        chunk = audio[i * win : (i + 1) * win]
-        if 20 * np.log10(float(np.sqrt(np.mean(chunk**2))) + 1e-12) > -45:
-            return (i + 1) * win / rate
-    return 0.0
+    """End of the last 10 ms window above -45 dBFS (float samples, full scale 1.0)."""
+    return audio.size / rate - trailing_quiet_s(audio * 32768.0, rate)
 
 
 async def end_of_speech_times(

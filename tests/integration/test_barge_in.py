@@ -68,8 +68,7 @@ async def answering_call(
         await caller.connect()
         await caller.wait_for_agent(90)
         await caller.greet(90)
-        await caller._queue.put(question)  # speak, without waiting for the whole reply
-        await caller._spoken.wait()
+        await caller.speak(question)  # without waiting for the whole reply
         assert await caller.wait_until_agent_talks(60), "the agent did not answer the question"
         await asyncio.sleep(INTO_ANSWER_S)
         # start over the agent's speech, not over a pause between its sentences
@@ -114,7 +113,7 @@ async def test_a_short_hum_over_the_agent_does_not_end_its_answer(
     workers(0)
     async with answering_call(stack_settings, caller_wav) as caller:
         sound_at = time.monotonic() + caller.source.queued_duration
-        await caller._queue.put(hum())
+        await caller.speak(hum())
         await caller.wait_agent_done(60, quiet_s=2.5)  # resumes, or never stopped
         after = loud_seconds_after(caller, sound_at + 0.5)
     # the rest of the trips answer was still spoken after the hum (it runs ≥ 5 s in all)

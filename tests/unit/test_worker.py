@@ -84,23 +84,35 @@ def test_accepted_job_that_never_starts_is_forgotten() -> None:
     assert load(_Server()) == 0.0  # type: ignore[arg-type]
 
 
-async def test_session_takes_barge_in_and_endpointing_from_settings(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def _session(monkeypatch: pytest.MonkeyPatch, state: Any = None, **env: str) -> Any:
+    """A call's session from the settings with ``env`` set; cloud STT/TTS (a test key, nothing
+    is called) so no local Whisper or piper is loaded."""
     from navan_voice.speech.models import ModelBundle
     from navan_voice.speech.vad import load_vad
 
-    monkeypatch.setenv("NAVAN_PROFILE", "local")
-    monkeypatch.setenv("NAVAN_INTERRUPTION_MIN_DURATION_S", "0.3")
-    monkeypatch.setenv("NAVAN_AEC_WARMUP_S", "0.7")
-    monkeypatch.setenv("NAVAN_FALSE_INTERRUPTION_TIMEOUT_S", "1.5")
-    monkeypatch.setenv("NAVAN_MIN_ENDPOINTING_DELAY_S", "0.45")
-    monkeypatch.setenv("NAVAN_STT", "openai")  # no local Whisper/piper load needed here
-    monkeypatch.setenv("NAVAN_TTS", "openai")
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    settings = load_settings()
+    for key, value in {
+        "NAVAN_PROFILE": "local",
+        "NAVAN_STT": "openai",
+        "NAVAN_TTS": "openai",
+        "OPENAI_API_KEY": "sk-test",
+        **env,
+    }.items():
+        monkeypatch.setenv(key, value)
+    return build_session(load_settings(), ModelBundle(vad=load_vad()), state)
+
+
+async def test_session_takes_barge_in_and_endpointing_from_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     state: Any = object()
-    session = build_session(settings, ModelBundle(vad=load_vad()), state)
+    session = _session(
+        monkeypatch,
+        state,
+        NAVAN_INTERRUPTION_MIN_DURATION_S="0.3",
+        NAVAN_AEC_WARMUP_S="0.7",
+        NAVAN_FALSE_INTERRUPTION_TIMEOUT_S="1.5",
+        NAVAN_MIN_ENDPOINTING_DELAY_S="0.45",
+    )
     opts = session.options
     assert opts.turn_handling["interruption"]["min_duration"] == 0.3
     assert opts.turn_handling["interruption"]["resume_false_interruption"] is True
@@ -113,19 +125,10 @@ async def test_session_takes_barge_in_and_endpointing_from_settings(
 async def test_session_synthesizes_preemptively_unless_turned_off(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from navan_voice.speech.models import ModelBundle
-    from navan_voice.speech.vad import load_vad
-
-    monkeypatch.setenv("NAVAN_PROFILE", "local")
-    monkeypatch.setenv("NAVAN_STT", "openai")
-    monkeypatch.setenv("NAVAN_TTS", "openai")
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    vad = load_vad()
-    on = build_session(load_settings(), ModelBundle(vad=vad), object())
+    on = _session(monkeypatch)
     assert on.options.preemptive_generation["enabled"] is True
     assert on.options.preemptive_generation["preemptive_tts"] is True
-    monkeypatch.setenv("NAVAN_PREEMPTIVE_TTS", "false")
-    off = build_session(load_settings(), ModelBundle(vad=vad), object())
+    off = _session(monkeypatch, NAVAN_PREEMPTIVE_TTS="false")
     assert off.options.preemptive_generation["preemptive_tts"] is False
 
 

@@ -276,11 +276,15 @@ class Caller:
             logger.warning("the agent did not greet within %.0fs", timeout)
         await self.wait_agent_done(timeout)
 
-    async def say(self, utterance: np.ndarray, reply_timeout: float) -> float | None:
-        """Speak one utterance; return the latency to the agent's first audio (None: no reply)."""
+    async def speak(self, utterance: np.ndarray) -> None:
+        """Play ``utterance`` into the microphone; return once its last frame is queued."""
         self._spoken.clear()
         await self._queue.put(utterance)
         await self._spoken.wait()
+
+    async def say(self, utterance: np.ndarray, reply_timeout: float) -> float | None:
+        """Speak one utterance; return the latency to the agent's first audio (None: no reply)."""
+        await self.speak(utterance)
         # the caller stopped speaking at the last word, not at the end of the padding after it
         end = self._speech_end - trailing_quiet_s(utterance, SAMPLE_RATE)
         self.listener.arm(end)

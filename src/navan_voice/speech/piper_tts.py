@@ -108,13 +108,16 @@ class SentenceSplitter:
         clause break, else (a long sentence) before a connecting word within
         FIRST_PIECE_MAX_CHARS; None: the first sentence is short enough, or more text is due."""
         limit = len(self._buf) if sentence_end is None else sentence_end
-        clauses = [
-            (m.start(), m.end())
-            for m in _CLAUSE_END.finditer(self._buf, 0, limit)
-            if m.start() >= FIRST_CLAUSE_MIN_CHARS
-        ]
-        if clauses and clauses[0][0] <= FIRST_PIECE_MAX_CHARS:
-            return clauses[0][1]
+        clause = next(
+            (
+                m
+                for m in _CLAUSE_END.finditer(self._buf, 0, limit)
+                if m.start() >= FIRST_CLAUSE_MIN_CHARS
+            ),
+            None,
+        )
+        if clause is not None and clause.start() <= FIRST_PIECE_MAX_CHARS:
+            return clause.end()
         if limit > FIRST_PIECE_MAX_CHARS:
             cuts = [
                 m.start()
@@ -123,8 +126,8 @@ class SentenceSplitter:
             ]
             if cuts:
                 return cuts[-1]
-        if clauses and sentence_end is None:
-            return clauses[0][1]  # streamed text: a clause break is all there is so far
+        if clause is not None and sentence_end is None:
+            return clause.end()  # streamed text: a clause break is all there is so far
         return None
 
     def _take(self, end: int) -> str:
