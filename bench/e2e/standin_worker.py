@@ -38,6 +38,7 @@ from livekit.agents.types import (
 )
 from livekit.agents.utils import AudioBuffer, shortuuid
 
+from navan_voice.speech.turn import turn_detection
 from navan_voice.worker import room_options, turn_handling_options
 
 logger = logging.getLogger("bench.standin_worker")
@@ -192,12 +193,14 @@ async def entrypoint(ctx: JobContext) -> None:
     vad = ctx.proc.userdata["vad"]
     await ctx.connect()
     participant = await ctx.wait_for_participant()
+    # the settings' turn detection (text rules on the stand-in transcript, or VAD silence)
+    detection = turn_detection(settings.turn_detection, None)
     session: AgentSession[None] = AgentSession(
         vad=vad,
         stt=stt.StreamAdapter(stt=StandinSTT(), vad=vad),
         llm=StandinLLM(),
         tts=StandinTTS(),
-        turn_handling=turn_handling_options(settings, "vad"),
+        turn_handling=turn_handling_options(settings, detection),
         aec_warmup_duration=settings.aec_warmup_s,
     )
     session.on("metrics_collected", _log_eou)

@@ -35,7 +35,7 @@ from navan_voice.speech.audio import array_to_frame
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 VOICES = ("flite", "festival", "espeak")
 RATES = (16000, 8000)
-MIN_SILENCE = (0.3, 0.4, 0.45, 0.55)
+MIN_SILENCE = (0.3, 0.35, 0.4, 0.45, 0.55)
 DEACTIVATION = (0.35, 0.5)  # livekit's default is activation (0.5) - 0.15
 PAUSES = (0.3, 0.4, 0.5)
 FRAME_S = 0.02

@@ -12,7 +12,7 @@ import importlib
 import json
 import logging
 import time
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from livekit import api, rtc
 from livekit.agents import (
@@ -41,7 +41,7 @@ from navan_voice.recording.recorder import CallRecorder
 from navan_voice.recording.redaction import install_log_redaction
 from navan_voice.speech.factory import build_llm, build_stt, build_tts, build_turn_detection
 from navan_voice.speech.models import ModelBundle, load_local_models
-from navan_voice.speech.turn import with_threshold
+from navan_voice.speech.turn import Detection, with_threshold
 from navan_voice.telephony.calls import make_transfer_hook, outbound_notice
 from navan_voice.telephony.silence import SilenceGuard, away_timeout
 from navan_voice.telephony.warm import make_warm_transfer_hook
@@ -49,7 +49,7 @@ from navan_voice.vision.avatar import start_avatar
 from navan_voice.vision.context import VisualContext
 
 if TYPE_CHECKING:
-    from livekit.agents.inference import TurnDetector
+    pass
 
 logger = logging.getLogger("navan_voice.worker")
 
@@ -122,9 +122,7 @@ def build_session(
     )
 
 
-def turn_handling_options(
-    settings: Settings, turn_detection: TurnDetector | Literal["vad"]
-) -> TurnHandlingOptions:
+def turn_handling_options(settings: Settings, turn_detection: Detection) -> TurnHandlingOptions:
     """End of turn and barge-in for a session, from the settings (also used by the bench's
     stand-in worker, so it measures the same pipeline)."""
     return {

@@ -83,7 +83,7 @@ def test_openai_compatible_needs_base_url(monkeypatch: pytest.MonkeyPatch) -> No
         ("NAVAN_WEB_PORT", "eighty", "NAVAN_WEB_PORT"),
         ("LIVEKIT_URL", "localhost:7880", "not a LiveKit URL"),
         ("NAVAN_LOG_LEVEL", "LOUD", "not a log level"),
-        ("NAVAN_TURN_DETECTION", "psychic", "'vad' or 'model'"),
+        ("NAVAN_TURN_DETECTION", "psychic", "'vad', 'text' or 'model'"),
         ("NAVAN_PROVIDER_TIMEOUT_S", "0", "NAVAN_PROVIDER_TIMEOUT_S"),
         ("NAVAN_SIP_TRANSFER_MODE", "lukewarm", "NAVAN_SIP_TRANSFER_MODE"),
     ],

@@ -10,20 +10,19 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from livekit.agents import llm, stt, tts
 
 from navan_voice.domain.errors import ConfigError, SetupError
 from navan_voice.speech.models import ModelBundle
 from navan_voice.speech.piper_tts import PiperTTS
-from navan_voice.speech.turn import turn_detection
+from navan_voice.speech.turn import Detection, turn_detection
 from navan_voice.speech.vocabulary import resolve_hints
 from navan_voice.speech.whisper_stt import WhisperSTT
 
 if TYPE_CHECKING:
     from livekit.agents import vad
-    from livekit.agents.inference import TurnDetector
 
     from navan_voice.config import Settings
 
@@ -153,8 +152,9 @@ def build_vad(loaded: ModelBundle) -> vad.VAD:
     return result
 
 
-def build_turn_detection(settings: Settings, loaded: ModelBundle) -> TurnDetector | Literal["vad"]:
-    """``AgentSession(turn_detection=...)``: the local model if asked for and loaded, else VAD."""
+def build_turn_detection(settings: Settings, loaded: ModelBundle) -> Detection:
+    """``AgentSession(turn_detection=...)``: the text rules, or the local model if asked for and
+    loaded, else VAD."""
     return turn_detection(settings.turn_detection, loaded.turn_detector)
 
 

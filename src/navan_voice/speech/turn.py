@@ -1,4 +1,5 @@
-"""End-of-turn detection: livekit's local turn-detector-v1-mini, or VAD silence.
+"""End-of-turn detection: the caller's words (``text_turn``), livekit's local
+turn-detector-v1-mini, or VAD silence alone.
 
 ``TurnDetector()`` picks the *cloud* model on its own whenever it thinks it runs in dev mode or
 hosted, so the version is pinned to ``v1-mini`` (runs in-process from livekit-local-inference,
@@ -16,12 +17,17 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
 import numpy as np
 
+from navan_voice.speech.text_turn import TextTurnDetector
+
 if TYPE_CHECKING:
     from livekit.agents.inference import TurnDetector
+
+# what AgentSession(turn_detection=...) gets from the settings
+Detection: TypeAlias = "TurnDetector | TextTurnDetector | Literal['vad']"
 
 logger = logging.getLogger(__name__)
 
@@ -58,22 +64,24 @@ def load_turn_detector(unlikely_threshold: float | None = None) -> TurnDetector 
     return detector
 
 
-def with_threshold(
-    detection: TurnDetector | Literal["vad"], unlikely_threshold: float
-) -> TurnDetector | Literal["vad"]:
-    """``detection`` with its unlikely threshold set to ``unlikely_threshold`` (VAD: unchanged).
+def with_threshold(detection: Detection, unlikely_threshold: float) -> Detection:
+    """The audio model with its unlikely threshold set to ``unlikely_threshold`` (others as
+    they are: the text rules give 0 or 1-like probabilities and keep their own threshold).
 
     The process shares one detector among its sessions, so it is only updated when the value
     differs (livekit logs a warning on every override)."""
-    if detection == "vad":
+    if detection == "vad" or isinstance(detection, TextTurnDetector):
         return detection
     if detection.describe_options().get("threshold_overrides") != unlikely_threshold:
         detection.update_options(unlikely_threshold=unlikely_threshold)
     return detection
 
 
-def turn_detection(mode: str, detector: TurnDetector | None) -> TurnDetector | Literal["vad"]:
-    """What to pass as ``AgentSession(turn_detection=...)`` for settings mode "vad" or "model"."""
+def turn_detection(mode: str, detector: TurnDetector | None) -> Detection:
+    """What to pass as ``AgentSession(turn_detection=...)`` for settings mode "vad", "text"
+    or "model"."""
+    if mode == "text":
+        return TextTurnDetector()
     if mode == "model":
         if detector is not None:
             return detector

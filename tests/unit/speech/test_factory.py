@@ -12,6 +12,7 @@ from navan_voice.domain.errors import ConfigError, SetupError
 from navan_voice.speech import factory
 from navan_voice.speech.models import ModelBundle
 from navan_voice.speech.piper_tts import PiperTTS
+from navan_voice.speech.text_turn import TextTurnDetector
 from navan_voice.speech.vocabulary import travel_hints
 from navan_voice.speech.whisper_stt import WhisperSTT
 
@@ -44,7 +45,18 @@ def test_local_profile_builds_local_adapters(bundle: ModelBundle) -> None:
     assert isinstance(phone, WhisperSTT) and phone.interim_interval_s == 0.0
     assert isinstance(factory.build_tts(s, bundle), PiperTTS)
     assert factory.build_vad(bundle) is bundle.vad
-    assert factory.build_turn_detection(s, bundle) == "vad"
+    assert isinstance(factory.build_turn_detection(s, bundle), TextTurnDetector)  # the default
+
+
+def test_turn_detection_modes(bundle: ModelBundle) -> None:
+    assert isinstance(
+        factory.build_turn_detection(settings(turn_detection="text"), bundle), TextTurnDetector
+    )
+    assert factory.build_turn_detection(settings(turn_detection="vad"), bundle) == "vad"
+    # the audio model was not loaded in this bundle: VAD silence, not a failed call
+    assert factory.build_turn_detection(settings(turn_detection="model"), bundle) == "vad"
+    with pytest.raises(ValueError, match="'vad', 'text' or 'model'"):
+        settings(turn_detection="words")
 
 
 def test_local_models_must_be_loaded_first() -> None:
