@@ -42,6 +42,7 @@ from navan_voice.recording.redaction import install_log_redaction
 from navan_voice.speech.factory import build_llm, build_stt, build_tts, build_turn_detection
 from navan_voice.speech.models import ModelBundle, load_local_models
 from navan_voice.speech.turn import Detection, with_threshold
+from navan_voice.speech.whisper_stt import WhisperSTT
 from navan_voice.telephony.calls import make_transfer_hook, outbound_notice
 from navan_voice.telephony.silence import SilenceGuard, away_timeout
 from navan_voice.telephony.warm import make_warm_transfer_hook
@@ -109,9 +110,10 @@ def build_session(
     detection = with_threshold(
         build_turn_detection(settings, models), settings.turn_unlikely_threshold
     )
-    return AgentSession(
+    stt = build_stt(settings, models, captions=not phone)
+    session: AgentSession[Any] = AgentSession(
         vad=models.vad,
-        stt=build_stt(settings, models, captions=not phone),
+        stt=stt,
         llm=build_llm(settings),
         tts=build_tts(settings, models),
         turn_handling=turn_handling_options(settings, detection),
@@ -120,6 +122,15 @@ def build_session(
         user_away_timeout=away_timeout(settings.sip_silence_timeout_s) if phone else None,
         userdata=state,
     )
+    if isinstance(stt, WhisperSTT):  # "okay" over the agent's reply lets it go on
+        stt.agent_mid_reply = lambda: mid_reply(session)
+    return session
+
+
+def mid_reply(session: AgentSession[Any]) -> bool:
+    """The agent is speaking a reply, or holds one paused by the caller's voice."""
+    speech = session.current_speech
+    return speech is not None and not speech.done()
 
 
 def turn_handling_options(settings: Settings, turn_detection: Detection) -> TurnHandlingOptions:

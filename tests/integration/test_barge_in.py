@@ -2,7 +2,7 @@
 
 The caller asks for something with a long spoken answer, then, a second into it, either talks
 over the agent (the agent must stop and answer the new words) or hums a short "mmm" that holds
-no words (the agent must finish its answer: it pauses, then resumes).
+no words, or says "okay" (the agent must finish its answer: it pauses, then resumes).
 """
 
 from __future__ import annotations
@@ -122,4 +122,25 @@ async def test_a_short_hum_over_the_agent_does_not_end_its_answer(
     assert len(caller_lines) == 1, caller_lines  # only the question: the hum was no words
     # the hum did pause the agent, and it resumed: livekit's false interruption, recorded
     detail = await indexed_call(caller.room_name)
+    assert any(turn.false_interruption for turn in detail.turns), detail.turns
+
+
+async def test_an_okay_over_the_agent_lets_it_go_on(
+    stack_settings: Settings,
+    workers: WorkerFactory,
+    caller_wav: Callable[[str], Path],
+    indexed_call: IndexedCall,
+) -> None:
+    workers(0)
+    okay = load_audio(caller_wav("Okay."), SAMPLE_RATE).samples
+    async with answering_call(stack_settings, caller_wav) as caller:
+        sound_at = time.monotonic() + caller.source.queued_duration
+        await caller.speak(okay)
+        await caller.wait_agent_done(60, quiet_s=2.5)
+        after = loud_seconds_after(caller, sound_at + 0.5)
+    # the agent paused at the word, then finished the trips answer instead of answering "okay"
+    assert after > 2.0, (after, caller.report.transcript)
+    detail = await indexed_call(caller.room_name)
+    said = [turn.user_text for turn in detail.turns if turn.user_text]
+    assert len(said) == 1, said  # only the question: the "okay" was not a turn
     assert any(turn.false_interruption for turn in detail.turns), detail.turns

@@ -16,6 +16,7 @@ import contextlib
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,7 @@ from livekit.agents.language import LanguageCode
 from livekit.agents.types import NOT_GIVEN, NotGivenOr
 
 from navan_voice.speech.audio import WHISPER_RATE, FloatArray, frame_to_array, frames_to_16k
+from navan_voice.speech.backchannel import is_backchannel
 from navan_voice.speech.whisper_engine import Transcription, WhisperEngine
 
 logger = logging.getLogger(__name__)
@@ -72,6 +74,12 @@ class WhisperSTT(stt.STT[Any]):
         self.max_segment_s = max_segment_s
         self.hints = hints  # vocabulary before every pass (speech/vocabulary.py)
         self.beam_size = beam_size  # 0: the engine's own
+        # set by the worker: True while the agent is in the middle of a reply (speaking, or
+        # paused by the caller's voice); a backchannel said then is dropped (speech/backchannel)
+        self.agent_mid_reply: Callable[[], bool] | None = None
+
+    def is_agent_mid_reply(self) -> bool:
+        return self.agent_mid_reply is not None and self.agent_mid_reply()
 
     @property
     def model(self) -> str:
@@ -162,6 +170,11 @@ class _Segment:
     best: Transcription | None = None
     task: asyncio.Task[None] | None = None
     done: bool = False
+    over_agent: bool = False  # began while the agent was mid-reply
+
+    def dropped(self, text: str) -> bool:
+        """A backchannel over the agent: said to let it go on, so not a turn."""
+        return self.over_agent and is_backchannel(text)
 
     def append(self, audio: FloatArray, *, voiced: bool) -> None:
         self.chunks.append(audio)
@@ -244,6 +257,7 @@ class WhisperStream(stt.RecognizeStream):
             self._vad_speaking = True
             audio = frames_to_16k(ev.frames)
             self._seg = _Segment(start_sample=max(0, self._clock - audio.size))
+            self._seg.over_agent = self._owner.is_agent_mid_reply()
             self._seg.append(audio, voiced=True)
             self._send(stt.SpeechEvent(type=stt.SpeechEventType.START_OF_SPEECH))
         elif ev.type == vad.VADEventType.INFERENCE_DONE:
@@ -309,7 +323,7 @@ class WhisperStream(stt.RecognizeStream):
                 return
             if covered >= seg.best_covered:
                 seg.best, seg.best_covered = result, covered
-            if result.text:
+            if result.text and not seg.dropped(result.text):
                 self._send(self._event(stt.SpeechEventType.INTERIM_TRANSCRIPT, seg, result))
 
         seg.task = asyncio.create_task(run_pass(), name="whisper.pass")
@@ -340,6 +354,9 @@ class WhisperStream(stt.RecognizeStream):
                     recognition_usage=stt.RecognitionUsage(seg.samples / WHISPER_RATE),
                 )
             )
+            if seg.dropped(result.text):
+                logger.info("backchannel over the agent's reply, not a turn: %r", result.text)
+                return
             if result.text:
                 self._last_final_text, self._last_final_at = result.text, time.monotonic()
                 self._send(self._event(stt.SpeechEventType.FINAL_TRANSCRIPT, seg, result))

@@ -180,3 +180,30 @@ async def test_engine_error_becomes_api_error(engine: WhisperEngine) -> None:
         )
     assert info.value.retryable is False
     await asyncio.sleep(0)
+
+
+async def test_a_backchannel_over_the_agent_is_dropped_and_an_answer_is_not(
+    engine: WhisperEngine, vad: Any, caller_dir: Path
+) -> None:
+    okay = read_16k(synth_caller("Okay.", "flite", caller_dir))
+    model = WhisperSTT(engine, vad=vad)
+
+    def finals() -> list[str]:
+        return [
+            ev.alternatives[0].text
+            for ev in events
+            if ev.type == stt.SpeechEventType.FINAL_TRANSCRIPT
+        ]
+
+    model.agent_mid_reply = lambda: False  # the agent asked and stopped: "okay" answers it
+    events = await stream_events(model, okay, 16000)
+    assert [words(t) for t in finals()] == [{"okay"}]
+
+    model.agent_mid_reply = lambda: True  # said over the agent's reply: let it go on
+    events = await stream_events(model, okay, 16000)
+    assert finals() == []
+
+    # real words over the agent are a turn
+    request = read_16k(synth_caller("Cancel my hotel.", "flite", caller_dir))
+    events = await stream_events(model, request, 16000)
+    assert {"cancel", "hotel"} <= words(" ".join(finals()))
