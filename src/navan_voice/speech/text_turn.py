@@ -38,9 +38,10 @@ def _words(text: str) -> frozenset[str]:
 _OPEN_WORDS = _words(
     "a an the my your our their his her its every  and or but because if than  um uh er erm"
     "  i'd i'm i'll i've we'd we're we'll it's there's that's what's let's"
-    # the first word of a two-word city: "...my flight to New | York"
-    "  new san los las saint st hong buenos kuala tel rio sao salt"
 )
+# the first word of a two-word city, right after a preposition: "...my flight to New | York"
+# (not "...at the new": a misheard "in New York" that would wait for nothing)
+_CITY_STARTS = _words("new san los las saint st hong buenos kuala tel rio sao salt")
 # "I" ends a turn only as in "So do I." / "...than I."
 _I_CLOSERS = _words("do did than")
 # prepositions wait for their object ("my flight to ...") -- except after a verb or pronoun in
@@ -103,6 +104,8 @@ def _waits_for_more(words: list[str]) -> bool:
     before = words[-2] if len(words) > 1 else ""
     opener = next((w for w in words if w not in _LEAD_INS), "")
     if last in _OPEN_WORDS:
+        return True
+    if last in _CITY_STARTS and before in _PREPOSITIONS:
         return True
     if last == "i":  # "So do I." ends; "What do I ..." does not
         return before not in _I_CLOSERS or opener in _WH_WORDS
