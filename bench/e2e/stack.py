@@ -21,8 +21,8 @@ from pathlib import Path
 from types import TracebackType
 
 from navan_voice.config import Settings, load_settings
-from navan_voice.stack.livekit_server import LiveKitServer, ServerPorts
-from navan_voice.stack.processes import ManagedProcess, free_port
+from navan_voice.stack.livekit_server import LiveKitServer, start_on_free_ports
+from navan_voice.stack.processes import ManagedProcess
 from navan_voice.stack.up import REGISTERED_MARK, start_worker
 
 logger = logging.getLogger(__name__)
@@ -87,19 +87,7 @@ class BenchStack(AbstractContextManager["BenchStack"]):
         upgrade_database(db_url)
         seed_database(db_url)
         base = load_settings(profile="local")
-        for attempt in range(3):
-            # free_port() only finds a port free *now*: a client socket of an earlier run can
-            # take it before the server binds ("address already in use"), so try fresh ports
-            ports = ServerPorts(http=free_port(), rtc_tcp=free_port(), rtc_udp=free_port())
-            server = self.server = LiveKitServer(base, ports=ports, run_dir=self.run_dir)
-            try:
-                server.start()
-                break
-            except Exception as e:
-                server.stop()
-                if attempt == 2:
-                    raise
-                logger.warning("livekit-server did not start on %s (%s); new ports", ports, e)
+        server = self.server = start_on_free_ports(base, self.run_dir)
         env = {
             "NAVAN_LIVEKIT_URL": server.url,
             "NAVAN_AGENT_NAME": f"navan-bench-{uuid.uuid4().hex[:6]}",

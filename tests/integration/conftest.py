@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from navan_voice.config import Settings, load_settings
-from navan_voice.stack.livekit_server import LiveKitServer, ServerPorts
-from navan_voice.stack.processes import ManagedProcess, free_port
+from navan_voice.stack.livekit_server import LiveKitServer, start_on_free_ports
+from navan_voice.stack.processes import ManagedProcess
 from navan_voice.stack.up import start_worker
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
@@ -29,14 +29,11 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def livekit_server(run_dir: Path) -> Iterator[LiveKitServer]:
     """One real livekit-server for the whole session, on free ports (not the dev ones)."""
-    settings = load_settings(profile="local")
-    ports = ServerPorts(http=free_port(), rtc_tcp=free_port(), rtc_udp=free_port())
-    server = LiveKitServer(settings, ports=ports, run_dir=run_dir)
-    server.start()
+    server = start_on_free_ports(load_settings(profile="local"), run_dir)
     yield server
     server.stop()
     ARTIFACTS.mkdir(exist_ok=True)
-    shutil.copy(run_dir / f"livekit-{ports.http}.log", ARTIFACTS / "livekit-server.log")
+    shutil.copy(run_dir / f"livekit-{server.ports.http}.log", ARTIFACTS / "livekit-server.log")
 
 
 @pytest.fixture(scope="session")

@@ -40,3 +40,19 @@ def test_port_in_use_is_refused_by_name(livekit_server: LiveKitServer, tmp_path:
     )
     with pytest.raises(PortInUseError, match=f"port {taken}/tcp"):
         clash.start()
+
+
+def test_a_port_taken_before_the_server_binds_is_retried_on_new_ones(
+    livekit_server: LiveKitServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import navan_voice.stack.livekit_server as module
+
+    # the first port handed out is one a running server already holds: the race, made certain
+    handed = iter([livekit_server.ports.http])
+    monkeypatch.setattr(module, "free_port", lambda: next(handed, None) or free_port())
+    server = module.start_on_free_ports(load_settings(), tmp_path)
+    try:
+        assert server.ports.http != livekit_server.ports.http
+        assert http_ok(f"http://127.0.0.1:{server.ports.http}/")
+    finally:
+        server.stop()

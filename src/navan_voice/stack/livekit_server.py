@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from navan_voice.config import PROJECT_ROOT, Settings
+from navan_voice.domain.errors import PortInUseError, ServerNotRunningError
 from navan_voice.stack import binaries
-from navan_voice.stack.processes import ManagedProcess, http_ok, require_free_port
+from navan_voice.stack.processes import ManagedProcess, free_port, http_ok, require_free_port
 
 logger = logging.getLogger(__name__)
 
@@ -128,3 +129,23 @@ class LiveKitServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def start_on_free_ports(settings: Settings, run_dir: Path, attempts: int = 3) -> LiveKitServer:
+    """A started livekit-server on free loopback ports (tests, benchmarks).
+
+    ``free_port()`` only finds a port free *now*: another process (a WebRTC client's ephemeral
+    UDP socket, say) can take it before the server binds, and the server exits with "address
+    already in use". So a failed start is retried on fresh ports."""
+    for attempt in range(1, attempts + 1):
+        ports = ServerPorts(http=free_port(), rtc_tcp=free_port(), rtc_udp=free_port())
+        server = LiveKitServer(settings, ports=ports, run_dir=run_dir)
+        try:
+            server.start()
+            return server
+        except (ServerNotRunningError, PortInUseError) as e:
+            server.stop()
+            if attempt == attempts:
+                raise
+            logger.warning("livekit-server did not start on %s (%s); trying new ports", ports, e)
+    raise AssertionError("unreachable")  # the loop returns or raises
