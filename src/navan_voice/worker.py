@@ -12,7 +12,7 @@ import importlib
 import json
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from livekit import api, rtc
 from livekit.agents import (
@@ -48,9 +48,6 @@ from navan_voice.telephony.silence import SilenceGuard, away_timeout
 from navan_voice.telephony.warm import make_warm_transfer_hook
 from navan_voice.vision.avatar import start_avatar
 from navan_voice.vision.context import VisualContext
-
-if TYPE_CHECKING:
-    pass
 
 logger = logging.getLogger("navan_voice.worker")
 

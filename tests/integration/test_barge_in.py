@@ -56,6 +56,14 @@ def loud_seconds_after(caller: Caller, since: float) -> float:
     )
 
 
+async def sound_over_answer(caller: Caller, sound: np.ndarray) -> float:
+    """Make ``sound`` over the agent's answer; return the seconds of agent audio after it."""
+    sound_at = time.monotonic() + caller.source.queued_duration
+    await caller.speak(sound)
+    await caller.wait_agent_done(60, quiet_s=2.5)  # resumes, or never stopped
+    return loud_seconds_after(caller, sound_at + 0.5)
+
+
 @asynccontextmanager
 async def answering_call(
     settings: Settings, caller_wav: Callable[[str], Path]
@@ -112,10 +120,7 @@ async def test_a_short_hum_over_the_agent_does_not_end_its_answer(
 ) -> None:
     workers(0)
     async with answering_call(stack_settings, caller_wav) as caller:
-        sound_at = time.monotonic() + caller.source.queued_duration
-        await caller.speak(hum())
-        await caller.wait_agent_done(60, quiet_s=2.5)  # resumes, or never stopped
-        after = loud_seconds_after(caller, sound_at + 0.5)
+        after = await sound_over_answer(caller, hum())
     # the rest of the trips answer was still spoken after the hum (it runs ≥ 5 s in all)
     assert after > 2.0, (after, caller.report.transcript)
     caller_lines = [line.text for line in caller.report.transcript if line.speaker != "agent"]
@@ -134,10 +139,7 @@ async def test_an_okay_over_the_agent_lets_it_go_on(
     workers(0)
     okay = load_audio(caller_wav("Okay."), SAMPLE_RATE).samples
     async with answering_call(stack_settings, caller_wav) as caller:
-        sound_at = time.monotonic() + caller.source.queued_duration
-        await caller.speak(okay)
-        await caller.wait_agent_done(60, quiet_s=2.5)
-        after = loud_seconds_after(caller, sound_at + 0.5)
+        after = await sound_over_answer(caller, okay)
     # the agent paused at the word, then finished the trips answer instead of answering "okay"
     assert after > 2.0, (after, caller.report.transcript)
     detail = await indexed_call(caller.room_name)

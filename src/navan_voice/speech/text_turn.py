@@ -73,27 +73,28 @@ _WORD = re.compile(r"[a-z0-9']+", re.I)
 def end_of_turn_probability(transcript: str) -> float:
     """How likely the caller has finished, from the words heard so far (COMPLETE/INCOMPLETE)."""
     text = transcript.strip()
-    words = [w.lower() for w in _WORD.findall(text)]
+    tokens = _WORD.findall(text)
+    words = [t.lower() for t in tokens]
     if not words:
         return COMPLETE  # nothing readable: the words cannot argue for waiting
     if _TRAILING.search(text):
         return INCOMPLETE  # Whisper writes a trailing-off voice as "..." or a comma
-    if _partial_code(text, words):
+    if _partial_code(text, words, tokens[-1]):
         return INCOMPLETE
     if _waits_for_more(words):
         return INCOMPLETE
     return COMPLETE
 
 
-def _partial_code(text: str, words: list[str]) -> bool:
+def _partial_code(text: str, words: list[str], last: str) -> bool:
     """A booking code spelled only partly at the end: "N V N" (not "4 5 6", a number), or,
-    right after "code"/"reference", a run Whisper joined ("My confirmation code is ABC.")."""
+    right after "code"/"reference", a run Whisper joined ("My confirmation code is ABC.");
+    ``last`` is the final word as written (its case tells a code from a word)."""
     spelled = _SPELLED_RUN.search(_CLOCK.sub("", text).rstrip())
     if spelled and len(words) > 1:
         chars = "".join(_WORD.findall(spelled.group(0)))
         if 2 <= len(chars) < _CODE_MIN_CHARS and not chars.isdigit():
             return True
-    last = _WORD.findall(text)[-1]
     named = any(w in _CODE_WORDS for w in words[-4:-1])
     return named and 2 <= len(last) < _CODE_MIN_CHARS and last.isupper()
 
