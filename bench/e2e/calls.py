@@ -89,6 +89,7 @@ class CallResult:
     latencies_s: list[float | None] = field(default_factory=list)
     bargein_s: float | None = None
     after_s: float = 0.0  # barge-in: seconds into the agent's speech
+    caller: str = ""  # barge-in: the caller's voice and rate, e.g. "flite 16000"
     gaps: Gaps = field(default_factory=Gaps)
     transcript: list[tuple[str, str]] = field(default_factory=list)
 
@@ -102,6 +103,7 @@ class CallResult:
             "latencies_s": self.latencies_s,
             "bargein_s": self.bargein_s,
             "after_s": self.after_s,
+            "caller": self.caller,
             "gaps": self.gaps.as_dict(),
             "transcript": self.transcript,
         }

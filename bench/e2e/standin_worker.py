@@ -38,6 +38,7 @@ from livekit.agents.types import (
 )
 from livekit.agents.utils import AudioBuffer, shortuuid
 
+from navan_voice.playout import stop_session_audio_on_pause
 from navan_voice.speech.turn import turn_detection
 from navan_voice.worker import room_options, turn_handling_options
 
@@ -210,6 +211,7 @@ async def entrypoint(ctx: JobContext) -> None:
         room_options=room_options(settings, participant.identity),
         record=False,
     )
+    stop_session_audio_on_pause(session)
 
 
 EOU_MARK = "bench eou"

@@ -31,6 +31,7 @@ from navan_voice.analytics.tracing import setup_tracing
 from navan_voice.config import Settings, load_settings
 from navan_voice.db.engine import make_session_factory
 from navan_voice.domain.models import Channel
+from navan_voice.playout import stop_session_audio_on_pause
 from navan_voice.recording.api import attach as attach_recorder
 from navan_voice.recording.api import (
     check_recording_storage,
@@ -217,6 +218,7 @@ async def entrypoint(ctx: JobContext) -> None:
         room_options=options,
         record=False,  # our recorder (pausable, indexed) replaces livekit's own
     )
+    stop_session_audio_on_pause(session)  # barge-in: the agent's queued audio goes at once
     await recorder.start()
     if visual is not None:
         visual.start()
