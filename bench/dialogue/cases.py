@@ -13,7 +13,8 @@ from typing import Any
 
 TODAY = dt.date(2026, 5, 4)
 
-# history entries: ("user", text), ("assistant", text), ("tool", name, args, output[, is_error])
+# history entries: ("user", text), ("assistant", text), ("tool", name, args, output[, is_error]),
+# ("cut-off", text): the first words of an agent reply that the caller talked over
 History = list[tuple[Any, ...]]
 
 IDENTIFIED: History = [

@@ -33,6 +33,8 @@ def chat_ctx_for(case: Case) -> llm.ChatContext:
     for n, entry in enumerate(case.history):
         if entry[0] in ("user", "assistant"):
             ctx.add_message(role=entry[0], content=entry[1])
+        elif entry[0] == "cut-off":  # the agent's reply, cut off by the caller's voice
+            ctx.insert(llm.ChatMessage(role="assistant", content=[entry[1]], interrupted=True))
         else:
             _, name, args, output, *err = entry
             call_id = f"call_{n}"

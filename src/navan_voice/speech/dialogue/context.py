@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from livekit.agents import llm
@@ -44,6 +45,7 @@ class ToolEvent:
     arguments: dict[str, Any]
     output: str | None = None
     is_error: bool = False
+    heard: bool = True  # False: its reply was cut off before the caller heard the output
 
 
 @dataclass(frozen=True)
@@ -110,11 +112,56 @@ def _loads(arguments: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+# A caller who pauses mid-sentence can have the first half taken as a whole turn; when they go
+# on, their voice cuts the agent's premature reply off in its first words. The two halves are
+# then one request ("Can I move my flight" + "to next Tuesday?"): alone, the second half means
+# nothing to the engine (13 of 37 bench requests split this way were misunderstood).
+CUT_OFF_REPLY_MAX_WORDS = 4  # the agent's reply to the first half, as far as the caller heard it
+CONTINUATION_MAX_GAP_S = 2.0  # the caller's pause between the halves, when livekit timed both
+# a tool that acted on the first half (made the change, identified the caller, opened a case)
+# means that half was a turn of its own; lookups and hand-offs on it do not
+_ACTED = re.compile(r"^(confirm|discard|identify|open|book)_")
+
+
+@dataclass
+class _Continuable:
+    """The caller's latest turn, while their next turn would still continue it."""
+
+    index: int  # in conv.items
+    stopped_at: float | None  # when the caller stopped speaking (livekit's metrics)
+    cut_off: list[int] = field(default_factory=list)  # agent fragments said in between
+    tools: list[int] = field(default_factory=list)  # tool calls made in between
+
+
+def _continues(prev: _Continuable, msg: llm.ChatMessage) -> bool:
+    started = msg.metrics.get("started_speaking_at")
+    if prev.stopped_at is None or started is None:
+        return True  # not timed (typed text, tests): adjacency alone
+    return started - prev.stopped_at <= CONTINUATION_MAX_GAP_S
+
+
+def _cut_off_early(msg: llm.ChatMessage, text: str) -> bool:
+    return msg.interrupted and len(text.split()) <= CUT_OFF_REPLY_MAX_WORDS
+
+
+def _unheard(conv: Conversation, indices: list[int]) -> None:
+    """Mark the tool calls at ``indices`` as made for a reply the caller never heard."""
+    for i in indices:
+        tool = conv.items[i].tool
+        if tool is not None:
+            conv.items[i] = Item("tool", tool=replace(tool, heard=False))
+
+
 def conversation_from_chat_ctx(chat_ctx: llm.ChatContext) -> Conversation:
-    """Flatten a livekit ChatContext; the first system/developer message is the instructions."""
+    """Flatten a livekit ChatContext; the first system/developer message is the instructions.
+
+    A caller turn that continues the one before it (nothing heard from the agent in between
+    but the first words of a reply the caller talked over) joins it, in the later place."""
     conv = Conversation()
     calls: dict[str, int] = {}  # call_id -> index in conv.items
     seen_instructions = False
+    continuable: _Continuable | None = None
+    dropped: set[int] = set()  # indices of items merged away
     for item in chat_ctx.items:
         if isinstance(item, llm.ChatMessage):
             text = (item.text_content or "").strip()
@@ -132,25 +179,49 @@ def conversation_from_chat_ctx(chat_ctx: llm.ChatContext) -> Conversation:
                     seen_instructions = True
                 elif text:
                     conv.items.append(Item("system", text))
+                    continuable = None
             elif item.role == "user":
+                if continuable is not None and text and _continues(continuable, item):
+                    earlier = conv.items[continuable.index].text
+                    dropped.update([continuable.index, *continuable.cut_off])
+                    text = f"{earlier} {text}".strip()
+                    _unheard(conv, continuable.tools)
                 conv.items.append(Item("user", text))
+                stopped = item.metrics.get("stopped_speaking_at")
+                continuable = _Continuable(len(conv.items) - 1, stopped) if text else None
             elif item.role == "assistant" and text:
                 conv.items.append(Item("assistant", text))
+                if continuable is not None and _cut_off_early(item, text):
+                    continuable.cut_off.append(len(conv.items) - 1)
+                else:
+                    continuable = None
         elif isinstance(item, llm.FunctionCall):
             calls[item.call_id] = len(conv.items)
             conv.items.append(Item("tool", tool=ToolEvent(item.name, _loads(item.arguments))))
+            if continuable is not None:
+                continuable.tools.append(len(conv.items) - 1)
+                if _ACTED.match(item.name):
+                    continuable = None
         elif isinstance(item, llm.FunctionCallOutput):
             idx = calls.get(item.call_id)
             if idx is None:
                 event = ToolEvent(item.name, {}, item.output, item.is_error)
                 conv.items.append(Item("tool", tool=event))
+                if continuable is not None:
+                    continuable.tools.append(len(conv.items) - 1)
+                    if _ACTED.match(item.name):
+                        continuable = None
                 continue
             old = conv.items[idx].tool
             assert old is not None
             event = ToolEvent(old.name, old.arguments, item.output, item.is_error)
             conv.items[idx] = Item("tool", tool=event)
         elif isinstance(item, llm.AgentHandoff):
+            # a hand-off on the first half (routed already) does not end the request: the
+            # next agent gets it whole
             conv.items.append(Item("handoff"))
+    if dropped:
+        conv.items = [it for i, it in enumerate(conv.items) if i not in dropped]
     return conv
 
 

@@ -192,12 +192,12 @@ class RulesEngine:
                 reverse=True,
             )
         # words that fill a tool's parameters are evidence for that tool; a tool that picks
-        # from a list ("option 2") is no candidate before any tool has listed options
+        # from a list ("option 2") is no candidate before the caller has heard options listed
         today = self._today()
-        listed = any("option" in (e.output or "").lower() for e in conv.tool_events())
+        events = [e for e in conv.tool_events() if e.heard]
+        listed = any("option" in (e.output or "").lower() for e in events)
         # a tool that failed with a question ("Which one do you mean?") is the likely target
         # of the caller's answer
-        events = conv.tool_events()
         retry = (
             events[-1].name
             if ask_missing

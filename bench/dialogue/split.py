@@ -1,0 +1,115 @@
+"""Requests split by a pause: the first half is taken as a whole turn, the agent starts its
+reply, and the caller's second half cuts it off. Is the second half understood?
+
+    .venv/bin/python -m bench.dialogue.split [--engine rules]
+
+Every case of the dialogue bench with four words or more is cut before its last connecting
+word ("Can I move my flight | to next Tuesday?", where a caller stops to think). The engine
+first decides on the first half, as it would live; that reply is then cut off after its first
+three words (its tool call, if any, stays, with an output that lists options: the case where
+a half-heard reply can mislead most). The case is then scored as usual on the second half.
+Also scored: the halves with nothing between them (the caller went on before the reply began).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import logging
+import re
+
+from livekit.agents import NOT_GIVEN
+
+from .cases import BLIND, CASES, HELDOUT, Case, History
+from .run import Score, chat_ctx_for, judge, make_engine
+from .travel_tools import AGENTS
+
+logger = logging.getLogger("bench.dialogue.split")
+
+# where a caller stops mid-request to think: before a preposition, conjunction or "my"
+_CONNECTING = re.compile(r"to|for|on|from|at|in|with|and|my", re.IGNORECASE)
+CUT_AFTER_WORDS = 3
+LISTING_OUTPUT = "I have 3 options: option 1, 9:00 AM; option 2, noon; option 3, 6:00 PM."
+
+
+def halves(case: Case) -> tuple[str, str] | None:
+    words = (case.say or "").split()
+    cuts = [i for i, w in enumerate(words) if i >= 1 and _CONNECTING.fullmatch(w)]
+    if len(words) < 4 or not cuts:
+        return None
+    return " ".join(words[: cuts[-1]]), " ".join(words[cuts[-1] :])
+
+
+async def split_cases(engine_name: str, cases: list[Case]) -> tuple[list[Case], list[Case]]:
+    """(halves with a cut-off reply between them, halves with nothing between them)."""
+    model = make_engine(engine_name)
+    cut_off: list[Case] = []
+    adjacent: list[Case] = []
+    for case in cases:
+        parts = halves(case)
+        if parts is None:
+            continue
+        first, second = parts
+        first_turn = dataclasses.replace(case, say=first)
+        reply = await model.decide(chat_ctx_for(first_turn), list(AGENTS[case.agent]), NOT_GIVEN)
+        between: History = []
+        if reply.tool:
+            between.append(("tool", reply.tool, reply.arguments, LISTING_OUTPUT))
+            heard = "I have 3 options"
+        else:
+            heard = reply.text or ""
+        between.append(("cut-off", " ".join(heard.split()[:CUT_AFTER_WORDS])))
+        history = [*case.history, ("user", first)]
+        cut_off.append(dataclasses.replace(case, history=[*history, *between], say=second))
+        adjacent.append(dataclasses.replace(case, history=history, say=second))
+    return cut_off, adjacent
+
+
+async def score_cases(engine_name: str, cases: list[Case], label: str) -> Score:
+    model = make_engine(engine_name)
+    result = Score(f"{engine_name} ({label})")
+    for case in cases:
+        decision = await model.decide(chat_ctx_for(case), list(AGENTS[case.agent]), NOT_GIVEN)
+        right, args_ok = judge(case, decision)
+        if case.tool:
+            result.tool_n += 1
+            result.tool_ok += right
+            result.args_ok += args_ok
+        else:
+            result.reply_n += 1
+            result.reply_ok += right
+        if not (right and args_ok):
+            got = f"{decision.tool}({decision.arguments})" if decision.tool else decision.text
+            result.failures.append(f"{case.id} ...{case.say!r}: got {got!r}")
+    return result
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--engine", default="rules")
+    opts = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    every = [*CASES, *HELDOUT, *BLIND]
+    whole = [c for c in every if halves(c) is not None]
+    cut_off, adjacent = await split_cases(opts.engine, whole)
+    scores = [
+        await score_cases(opts.engine, whole, "whole request"),
+        await score_cases(opts.engine, cut_off, "split, reply cut off"),
+        await score_cases(opts.engine, adjacent, "split, nothing between"),
+    ]
+    print("| requests | right tool | right arguments | sensible reply | all right |")
+    print("|---|---|---|---|---|")
+    for s in scores:
+        total = s.args_ok + s.reply_ok
+        print(
+            f"| {s.engine} | {s.tool_ok}/{s.tool_n} | {s.args_ok}/{s.tool_n} | "
+            f"{s.reply_ok}/{s.reply_n} | {total}/{s.tool_n + s.reply_n} |"
+        )
+    for s in scores:
+        for failure in s.failures:
+            print(f"- {s.engine}: {failure}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
