@@ -116,8 +116,12 @@ def _loads(arguments: str) -> dict[str, Any]:
 # on, their voice cuts the agent's premature reply off in its first words. The two halves are
 # then one request ("Can I move my flight" + "to next Tuesday?"): alone, the second half means
 # nothing to the engine (13 of 37 bench requests split this way were misunderstood).
-CUT_OFF_REPLY_MAX_WORDS = 4  # the agent's reply to the first half, as far as the caller heard it
-CONTINUATION_MAX_GAP_S = 2.0  # the caller's pause between the halves, when livekit timed both
+# The caller's pause between the halves, from livekit's timings (the VAD's last and first voiced
+# windows: about 0.5 s more than the silence heard). A caller back this soon heard at most the
+# first second of the agent's reply, which starts some 0.7 s after they stop.
+CONTINUATION_MAX_GAP_S = 2.5
+# without timings (typed text, tests): the reply the caller talked over, as far as it played
+CUT_OFF_REPLY_MAX_WORDS = 4
 # a tool that acted on the first half (made the change, identified the caller, opened a case)
 # means that half was a turn of its own; lookups and hand-offs on it do not
 _ACTED = re.compile(r"^(confirm|discard|identify|open|book)_")
@@ -130,18 +134,15 @@ class _Continuable:
     index: int  # in conv.items
     stopped_at: float | None  # when the caller stopped speaking (livekit's metrics)
     cut_off: list[int] = field(default_factory=list)  # agent fragments said in between
+    cut_off_words: int = 0  # the most words in one of them
     tools: list[int] = field(default_factory=list)  # tool calls made in between
 
 
 def _continues(prev: _Continuable, msg: llm.ChatMessage) -> bool:
     started = msg.metrics.get("started_speaking_at")
     if prev.stopped_at is None or started is None:
-        return True  # not timed (typed text, tests): adjacency alone
+        return prev.cut_off_words <= CUT_OFF_REPLY_MAX_WORDS
     return started - prev.stopped_at <= CONTINUATION_MAX_GAP_S
-
-
-def _cut_off_early(msg: llm.ChatMessage, text: str) -> bool:
-    return msg.interrupted and len(text.split()) <= CUT_OFF_REPLY_MAX_WORDS
 
 
 def _unheard(conv: Conversation, indices: list[int]) -> None:
@@ -191,8 +192,10 @@ def conversation_from_chat_ctx(chat_ctx: llm.ChatContext) -> Conversation:
                 continuable = _Continuable(len(conv.items) - 1, stopped) if text else None
             elif item.role == "assistant" and text:
                 conv.items.append(Item("assistant", text))
-                if continuable is not None and _cut_off_early(item, text):
+                if continuable is not None and item.interrupted:
                     continuable.cut_off.append(len(conv.items) - 1)
+                    words = len(text.split())
+                    continuable.cut_off_words = max(continuable.cut_off_words, words)
                 else:
                     continuable = None
         elif isinstance(item, llm.FunctionCall):
