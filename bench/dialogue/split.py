@@ -8,7 +8,9 @@ word ("Can I move my flight | to next Tuesday?", where a caller stops to think).
 first decides on the first half, as it would live; that reply is then cut off after its first
 three words (its tool call, if any, stays, with an output that lists options: the case where
 a half-heard reply can mislead most). The case is then scored as usual on the second half.
-Also scored: the halves with nothing between them (the caller went on before the reply began).
+Also scored: the halves with nothing between them (the caller went on before the reply began),
+and the harm a join could do: 150 pairs of whole requests (seeded), the second said over the
+first words of the reply to the first, against the same second request heard as a new turn.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import itertools
 import logging
+import random
 import re
 
 from livekit.agents import NOT_GIVEN
@@ -66,6 +70,30 @@ async def split_cases(engine_name: str, cases: list[Case]) -> tuple[list[Case], 
     return cut_off, adjacent
 
 
+async def back_to_back(
+    engine_name: str, cases: list[Case], n: int = 150
+) -> tuple[list[Case], list[Case]]:
+    """Two whole requests of one agent, the second (scored) said over the first words of the
+    reply to the first (must not be joined to it) or after the whole reply (a new turn)."""
+    model = make_engine(engine_name)
+    single = [c for c in cases if c.say and not c.history and not c.instructions]
+    pairs = [(a, b) for a, b in itertools.permutations(single, 2) if a.agent == b.agent]
+    random.Random(1).shuffle(pairs)
+    over: list[Case] = []
+    after: list[Case] = []
+    for a, b in pairs[:n]:
+        reply = await model.decide(chat_ctx_for(a), list(AGENTS[a.agent]), NOT_GIVEN)
+        between: History = []
+        if reply.tool:
+            between.append(("tool", reply.tool, reply.arguments, LISTING_OUTPUT))
+        heard = "I have 3 options" if reply.tool else (reply.text or "")
+        first: History = [("user", a.say)]
+        cut = ("cut-off", " ".join(heard.split()[:CUT_AFTER_WORDS]))
+        over.append(dataclasses.replace(b, history=[*first, *between, cut]))
+        after.append(dataclasses.replace(b, history=[*first, *between, ("assistant", heard)]))
+    return over, after
+
+
 async def score_cases(engine_name: str, cases: list[Case], label: str) -> Score:
     model = make_engine(engine_name)
     result = Score(f"{engine_name} ({label})")
@@ -93,10 +121,13 @@ async def main() -> None:
     every = [*CASES, *HELDOUT, *BLIND]
     whole = [c for c in every if halves(c) is not None]
     cut_off, adjacent = await split_cases(opts.engine, whole)
+    over, after = await back_to_back(opts.engine, every)
     scores = [
         await score_cases(opts.engine, whole, "whole request"),
         await score_cases(opts.engine, cut_off, "split, reply cut off"),
         await score_cases(opts.engine, adjacent, "split, nothing between"),
+        await score_cases(opts.engine, after, "two requests, the second after the reply"),
+        await score_cases(opts.engine, over, "two requests, the second over the reply"),
     ]
     print("| requests | right tool | right arguments | sensible reply | all right |")
     print("|---|---|---|---|---|")

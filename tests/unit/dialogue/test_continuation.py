@@ -86,6 +86,19 @@ def test_a_new_turn_stays_a_turn_of_its_own(reply: llm.ChatMessage, second_start
     assert conv.user_turns == ["Can I move my flight", "to next Tuesday?"]
 
 
+def test_a_turn_that_starts_like_a_sentence_is_a_request_of_its_own() -> None:
+    # said at once over the reply's first words, but no continuation of what came before
+    ctx = _ctx(
+        _caller("Please cancel my Denver flight", 0.0, 1.2),
+        _agent("Cancelling WN 2210", interrupted=True, at=2.0),
+        _caller("What trips do I have coming up?", 2.4, 3.6),
+    )
+    assert conversation_from_chat_ctx(ctx).user_turns == [
+        "Please cancel my Denver flight",
+        "What trips do I have coming up?",
+    ]
+
+
 @pytest.mark.parametrize(
     ("played", "joined"),
     [("Sure, which", True), ("Sure, I can help you move it, which", False)],
