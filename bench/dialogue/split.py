@@ -26,7 +26,7 @@ import re
 from livekit.agents import NOT_GIVEN
 
 from .cases import BLIND, CASES, HELDOUT, Case, History
-from .run import Score, chat_ctx_for, judge, make_engine
+from .run import chat_ctx_for, make_engine, score, table
 from .travel_tools import AGENTS
 
 logger = logging.getLogger("bench.dialogue.split")
@@ -94,25 +94,6 @@ async def back_to_back(
     return over, after
 
 
-async def score_cases(engine_name: str, cases: list[Case], label: str) -> Score:
-    model = make_engine(engine_name)
-    result = Score(f"{engine_name} ({label})")
-    for case in cases:
-        decision = await model.decide(chat_ctx_for(case), list(AGENTS[case.agent]), NOT_GIVEN)
-        right, args_ok = judge(case, decision)
-        if case.tool:
-            result.tool_n += 1
-            result.tool_ok += right
-            result.args_ok += args_ok
-        else:
-            result.reply_n += 1
-            result.reply_ok += right
-        if not (right and args_ok):
-            got = f"{decision.tool}({decision.arguments})" if decision.tool else decision.text
-            result.failures.append(f"{case.id} ...{case.say!r}: got {got!r}")
-    return result
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--engine", default="rules")
@@ -123,20 +104,16 @@ async def main() -> None:
     cut_off, adjacent = await split_cases(opts.engine, whole)
     over, after = await back_to_back(opts.engine, every)
     scores = [
-        await score_cases(opts.engine, whole, "whole request"),
-        await score_cases(opts.engine, cut_off, "split, reply cut off"),
-        await score_cases(opts.engine, adjacent, "split, nothing between"),
-        await score_cases(opts.engine, after, "two requests, the second after the reply"),
-        await score_cases(opts.engine, over, "two requests, the second over the reply"),
-    ]
-    print("| requests | right tool | right arguments | sensible reply | all right |")
-    print("|---|---|---|---|---|")
-    for s in scores:
-        total = s.args_ok + s.reply_ok
-        print(
-            f"| {s.engine} | {s.tool_ok}/{s.tool_n} | {s.args_ok}/{s.tool_n} | "
-            f"{s.reply_ok}/{s.reply_n} | {total}/{s.tool_n + s.reply_n} |"
+        await score(opts.engine, 1, cases, label)
+        for cases, label in (
+            (whole, "whole request"),
+            (cut_off, "split, reply cut off"),
+            (adjacent, "split, nothing between"),
+            (after, "two requests, the second after the reply"),
+            (over, "two requests, the second over the reply"),
         )
+    ]
+    print(table(scores))
     for s in scores:
         for failure in s.failures:
             print(f"- {s.engine}: {failure}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -106,6 +107,41 @@ def caller_wav(tmp_path: Path) -> Callable[[str], Path]:
         return speak(text, tmp_path / f"caller-{next(counter)}.wav")
 
     return make
+
+
+# ``await paused_request(first, pause_s, rest)``: a call from the demo traveller who, after the
+# greeting, says ``first``, pauses ``pause_s`` and says ``rest``; returns the closed caller (its
+# recording of the agent kept) and the monotonic time ``first`` ended
+PausedRequest = Callable[[str, float, str], Awaitable[tuple[Any, float]]]
+
+
+@pytest.fixture
+def paused_request(stack_settings: Settings, caller_wav: Callable[[str], Path]) -> PausedRequest:
+    import numpy as np
+
+    from navan_voice.caller.audio import load_audio
+    from navan_voice.caller.client import SAMPLE_RATE, Caller
+    from navan_voice.db.seed import DEMO_PHONE
+
+    async def call(first_text: str, pause_s: float, rest_text: str) -> tuple[Any, float]:
+        first = load_audio(caller_wav(first_text), SAMPLE_RATE).samples
+        rest = load_audio(caller_wav(rest_text), SAMPLE_RATE).samples
+        pause = np.zeros(int(pause_s * SAMPLE_RATE), dtype=np.int16)
+        caller = Caller(stack_settings, phone=DEMO_PHONE)
+        try:
+            await caller.connect()
+            await caller.wait_for_agent(90)
+            await caller.greet(90)
+            queued = caller.source.queued_duration
+            first_end = time.monotonic() + queued + first.size / SAMPLE_RATE
+            await caller.speak(np.concatenate([first, pause, rest]))
+            assert await caller.wait_until_agent_talks(60), "no answer to the caller"
+            await caller.wait_agent_done(60)
+        finally:
+            await caller.close()
+        return caller, first_end
+
+    return call
 
 
 @pytest.fixture

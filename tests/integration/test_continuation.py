@@ -11,16 +11,11 @@ words. The dialogue engine joins the halves (speech/dialogue/context.py); withou
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
+from tests.integration.conftest import PausedRequest
 
-from navan_voice.caller.audio import load_audio
-from navan_voice.caller.client import SAMPLE_RATE, Caller
-from navan_voice.config import Settings
-from navan_voice.db.seed import DEMO_PHONE
 from navan_voice.stack.processes import ManagedProcess
 
 WorkerFactory = Callable[[int], ManagedProcess]
@@ -34,27 +29,14 @@ PAUSE_S = 1.2  # past the VAD's 0.45 s: the agent is starting its reply when the
 
 
 async def test_a_request_split_by_a_pause_is_answered_whole(
-    stack_settings: Settings,
     workers: WorkerFactory,
-    caller_wav: Callable[[str], Path],
+    paused_request: PausedRequest,
     indexed_call: IndexedCall,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("NAVAN_TURN_DETECTION", "vad")  # the pause ends the first turn
     workers(0)
-    first = load_audio(caller_wav(FIRST), SAMPLE_RATE).samples
-    rest = load_audio(caller_wav(REST), SAMPLE_RATE).samples
-    pause = np.zeros(int(PAUSE_S * SAMPLE_RATE), dtype=np.int16)
-    caller = Caller(stack_settings, phone=DEMO_PHONE)
-    try:
-        await caller.connect()
-        await caller.wait_for_agent(90)
-        await caller.greet(90)
-        await caller.speak(np.concatenate([first, pause, rest]))
-        assert await caller.wait_until_agent_talks(60), "no answer"
-        await caller.wait_agent_done(60)
-    finally:
-        await caller.close()
+    caller, _ = await paused_request(FIRST, PAUSE_S, REST)
     detail = await indexed_call(caller.room_name)
     turns = [(turn.user_text, turn.agent_text, turn.interrupted) for turn in detail.turns]
     answers = [turn.agent_text for turn in detail.turns if turn.user_text]

@@ -9,18 +9,14 @@ turn detection the agent would answer the fragment during the pause (checked by 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
+from tests.integration.conftest import PausedRequest
 
-from navan_voice.caller.audio import load_audio, rms_dbfs
-from navan_voice.caller.client import LOUD_DBFS, SAMPLE_RATE, Caller
-from navan_voice.config import Settings
-from navan_voice.db.seed import DEMO_PHONE
+from navan_voice.caller.audio import rms_dbfs
+from navan_voice.caller.client import LOUD_DBFS
 from navan_voice.stack.processes import ManagedProcess
 
 WorkerFactory = Callable[[int], ManagedProcess]
@@ -35,9 +31,8 @@ PAUSE_S = 1.5  # well past the VAD's silence (0.45 s), well inside max_endpointi
 
 
 async def test_a_pause_mid_sentence_does_not_end_the_callers_turn(
-    stack_settings: Settings,
     workers: WorkerFactory,
-    caller_wav: Callable[[str], Path],
+    paused_request: PausedRequest,
     indexed_call: IndexedCall,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -46,21 +41,7 @@ async def test_a_pause_mid_sentence_does_not_end_the_callers_turn(
     # of the fragment came 3.2 s late, past the default 3 s, and livekit committed at once
     monkeypatch.setenv("NAVAN_MAX_ENDPOINTING_DELAY_S", "6")
     workers(0)
-    fragment = load_audio(caller_wav(FRAGMENT), SAMPLE_RATE).samples
-    rest = load_audio(caller_wav(REST), SAMPLE_RATE).samples
-    pause = np.zeros(int(PAUSE_S * SAMPLE_RATE), dtype=np.int16)
-    caller = Caller(stack_settings, phone=DEMO_PHONE)
-    try:
-        await caller.connect()
-        await caller.wait_for_agent(90)
-        await caller.greet(90)
-        queued = caller.source.queued_duration
-        fragment_end = time.monotonic() + queued + fragment.size / SAMPLE_RATE
-        await caller.speak(np.concatenate([fragment, pause, rest]))
-        assert await caller.wait_until_agent_talks(60), "no answer to the whole sentence"
-        await caller.wait_agent_done(60)
-    finally:
-        await caller.close()
+    caller, fragment_end = await paused_request(FRAGMENT, PAUSE_S, REST)
     # nothing from the agent while the caller paused
     in_pause = [
         at

@@ -126,15 +126,12 @@ CUT_OFF_REPLY_MAX_WORDS = 4
 # conjunction or a determiner ("to next Tuesday?", "and my hotel", "my Denver flight"); a turn
 # that starts like a sentence ("What trips do I have?", "Actually, cancel it") is a request of
 # its own, even when it follows at once (joining those made 40 of 150 such pairs go wrong)
-_CONTINUATION_START = frozenset(
-    " ".join(
-        (
-            "to from for with at in on of by about into via until around before after than",
-            "and or but so because like then",
-            "my the a an our their his her its this that these those",
-        )
-    ).split()
+_CONTINUATION_WORDS = (
+    "to from for with at in on of by about into via until around before after than "
+    "and or but so because like then "
+    "my the a an our their his her its this that these those"
 )
+_CONTINUATION_START = frozenset(_CONTINUATION_WORDS.split())
 _FIRST_WORD = re.compile(r"[a-z']+")
 
 
@@ -157,6 +154,15 @@ class _Continuable:
     cut_off: list[int] = field(default_factory=list)  # agent fragments said in between
     cut_off_words: int = 0  # the most words in one of them
     tools: list[int] = field(default_factory=list)  # tool calls made in between
+
+
+def _after_tool(prev: _Continuable | None, index: int, name: str) -> _Continuable | None:
+    """``prev`` once the tool ``name`` (at ``index``) ran for the reply to it: still open to
+    a continuation, unless the tool acted on it."""
+    if prev is None or _ACTED.match(name):
+        return None
+    prev.tools.append(index)
+    return prev
 
 
 def _continues(prev: _Continuable, msg: llm.ChatMessage) -> bool:
@@ -226,19 +232,13 @@ def conversation_from_chat_ctx(chat_ctx: llm.ChatContext) -> Conversation:
         elif isinstance(item, llm.FunctionCall):
             calls[item.call_id] = len(conv.items)
             conv.items.append(Item("tool", tool=ToolEvent(item.name, _loads(item.arguments))))
-            if continuable is not None:
-                continuable.tools.append(len(conv.items) - 1)
-                if _ACTED.match(item.name):
-                    continuable = None
+            continuable = _after_tool(continuable, len(conv.items) - 1, item.name)
         elif isinstance(item, llm.FunctionCallOutput):
             idx = calls.get(item.call_id)
             if idx is None:
                 event = ToolEvent(item.name, {}, item.output, item.is_error)
                 conv.items.append(Item("tool", tool=event))
-                if continuable is not None:
-                    continuable.tools.append(len(conv.items) - 1)
-                    if _ACTED.match(item.name):
-                        continuable = None
+                continuable = _after_tool(continuable, len(conv.items) - 1, item.name)
                 continue
             old = conv.items[idx].tool
             assert old is not None
