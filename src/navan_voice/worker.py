@@ -307,10 +307,17 @@ class CallLoad:
         # one call more: refuse it, and the server offers it to another worker
         if len(self._running | set(self._accepted)) >= self.max_calls:
             logger.info("refusing call %s: %d calls already", request.id, self.max_calls)
-            await request.reject()
+            # terminate=False: livekit's default (True) ends the job instead of re-dispatching it
+            await request.reject(terminate=False)
             return
-        await request.accept()
+        # count the call before awaiting accept(): a burst's requests arrive together and each
+        # would otherwise pass the check above before any of them is counted
         self._accepted[request.id] = time.monotonic()
+        try:
+            await request.accept()
+        except BaseException:
+            self._accepted.pop(request.id, None)
+            raise
 
     def __call__(self, server: AgentServer) -> float:
         running = {info.job.id for info in server.active_jobs}

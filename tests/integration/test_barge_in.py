@@ -60,7 +60,12 @@ async def sound_over_answer(caller: Caller, sound: np.ndarray) -> float:
     """Make ``sound`` over the agent's answer; return the seconds of agent audio after it."""
     sound_at = time.monotonic() + caller.source.queued_duration
     await caller.speak(sound)
-    await caller.wait_agent_done(60, quiet_s=2.5)  # resumes, or never stopped
+    # a paused answer resumes false_interruption_timeout after the caller's end of speech, which
+    # on a loaded machine can be more than any fixed quiet spell: wait for agent audio first
+    deadline = time.monotonic() + 20.0
+    while not loud_seconds_after(caller, sound_at + 0.5) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    await caller.wait_agent_done(60, quiet_s=2.5)  # the rest of the answer
     return loud_seconds_after(caller, sound_at + 0.5)
 
 

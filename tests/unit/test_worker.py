@@ -35,11 +35,15 @@ class _Request:
     accepted: bool = False
     rejected: bool = False
 
+    terminated: bool = False
+
     async def accept(self) -> None:
+        await asyncio.sleep(0)  # livekit's accept() awaits a message to the server
         self.accepted = True
 
-    async def reject(self) -> None:
+    async def reject(self, *, terminate: bool = True) -> None:
         self.rejected = True
+        self.terminated = terminate
 
 
 def test_accepted_jobs_count_until_they_run_and_are_not_counted_twice() -> None:
@@ -68,7 +72,8 @@ def test_a_full_worker_refuses_the_next_call_until_one_ends() -> None:
     for request in (first, second, third):
         asyncio.run(load.on_request(request))  # type: ignore[arg-type]
     assert first.accepted and second.accepted
-    assert third.rejected and not third.accepted  # the server offers it to another worker
+    assert third.rejected and not third.accepted
+    assert not third.terminated  # refused, not ended: the server offers it to another worker
     server.active_jobs.extend([_Running(_Job("J1")), _Running(_Job("J2"))])
     assert load(server) == 1.0  # type: ignore[arg-type]
     server.active_jobs.pop()  # J2 ended
@@ -76,6 +81,16 @@ def test_a_full_worker_refuses_the_next_call_until_one_ends() -> None:
     fourth = _Request("J4")
     asyncio.run(load.on_request(fourth))  # type: ignore[arg-type]
     assert fourth.accepted
+
+
+async def test_a_burst_of_requests_arriving_together_is_capped() -> None:
+    # livekit-server offered one worker three calls within 5 ms: each request must be counted
+    # before its accept() is awaited, or all three pass the capacity check
+    load = CallLoad(max_calls=2)
+    requests = [_Request(f"J{i}") for i in range(3)]
+    await asyncio.gather(*(load.on_request(r) for r in requests))  # type: ignore[arg-type]
+    assert [r.accepted for r in requests] == [True, True, False]
+    assert requests[2].rejected and not requests[2].terminated
 
 
 def test_accepted_job_that_never_starts_is_forgotten() -> None:
