@@ -48,6 +48,11 @@ _CONNECTOR = re.compile(
     re.IGNORECASE,
 )
 MIN_SENTENCE_CHARS = 8
+# piper starts each rendering with 5-70 ms of near-silence (≈50 ms on most replies); the caller
+# waits through it before the first word, so all but LEAD_KEEP_S of it is cut
+LEAD_SILENCE_DBFS = -45.0
+LEAD_KEEP_S = 0.01
+_LEAD_WINDOW_S = 0.005
 
 
 def load_piper_voice(model_path: Path | None = None) -> PiperVoice:
@@ -182,10 +187,12 @@ class PiperTTS(tts.TTS[Any]):
             config = SynthesisConfig(length_scale=self._length_scale)
             try:
                 with self._lock:
-                    for chunk in self._voice.synthesize(text, syn_config=config):
+                    for i, chunk in enumerate(self._voice.synthesize(text, syn_config=config)):
                         if cancelled.is_set():
                             break
                         pcm = chunk.audio_int16_bytes
+                        if i == 0:
+                            pcm = trim_leading_silence(pcm, self.sample_rate)
                         loop.call_soon_threadsafe(queue.put_nowait, pcm)
             except BaseException as e:  # handed to the event loop, raised there
                 loop.call_soon_threadsafe(queue.put_nowait, e)
@@ -280,6 +287,23 @@ class PiperSynthesizeStream(tts.SynthesizeStream):
         finally:
             await utils.aio.cancel_and_wait(*tasks)
         output_emitter.end_segment()
+
+
+def trim_leading_silence(pcm: bytes, sample_rate: int) -> bytes:
+    """``pcm`` (16-bit mono) from LEAD_KEEP_S before its first 5 ms window louder than
+    LEAD_SILENCE_DBFS; all of it if nothing is that loud. (A few lines of numpy: no audio
+    library in the project trims one end of a buffer.)"""
+    samples = np.frombuffer(pcm, dtype=np.int16)
+    window = max(1, int(_LEAD_WINDOW_S * sample_rate))
+    usable = samples[: samples.size - samples.size % window].astype(np.float64)
+    if usable.size == 0:
+        return pcm
+    rms = np.sqrt(np.mean(usable.reshape(-1, window) ** 2, axis=1))
+    loud = np.flatnonzero(rms > 32768.0 * 10 ** (LEAD_SILENCE_DBFS / 20))
+    if loud.size == 0:
+        return pcm
+    start = max(0, int(loud[0]) * window - int(LEAD_KEEP_S * sample_rate))
+    return samples[start:].tobytes()
 
 
 def silence_pcm(seconds: float, sample_rate: int) -> bytes:

@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 from livekit.agents import APIConnectOptions, APIError
 
-from navan_voice.speech.piper_tts import PiperTTS, SentenceSplitter
+from navan_voice.speech.piper_tts import (
+    LEAD_KEEP_S,
+    PiperTTS,
+    SentenceSplitter,
+    trim_leading_silence,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -79,6 +84,37 @@ async def test_stream_speaks_the_first_sentence_before_the_text_is_complete(
     await stream.aclose()
     total = first.frame.samples_per_channel + sum(ev.frame.samples_per_channel for ev in rest)
     assert total / tts.sample_rate > 2.0  # both sentences were spoken
+
+
+def _first_loud_s(pcm: np.ndarray, sample_rate: int, dbfs: float = -45.0) -> float:
+    """Seconds until the first 5 ms window louder than ``dbfs``."""
+    window = int(0.005 * sample_rate)
+    usable = pcm[: pcm.size - pcm.size % window].astype(np.float64).reshape(-1, window)
+    rms = np.sqrt(np.mean(usable**2, axis=1))
+    return float(np.argmax(rms > 32768 * 10 ** (dbfs / 20)) * window / sample_rate)
+
+
+async def test_a_reply_starts_with_its_first_word_not_pipers_leading_silence(
+    piper_voice: Any,
+) -> None:
+    # piper renders ≈50 ms of near-silence before "You have ..."; the caller would wait for it
+    text = "You have 2 trips coming up."
+    raw = np.frombuffer(
+        b"".join(c.audio_int16_bytes for c in piper_voice.synthesize(text)), dtype=np.int16
+    )
+    assert _first_loud_s(raw, 22050) >= 0.03  # what piper gives (so the test below means it)
+    frames = [ev.frame async for ev in PiperTTS(piper_voice).synthesize(text)]
+    spoken = np.concatenate([np.frombuffer(f.data, dtype=np.int16) for f in frames])
+    assert _first_loud_s(spoken, 22050) <= LEAD_KEEP_S + 0.005
+    assert raw.size - spoken.size < 0.1 * 22050  # only the lead was cut
+
+
+def test_trim_keeps_silence_and_audio_that_starts_at_once() -> None:
+    silence = np.zeros(2205, dtype=np.int16).tobytes()
+    assert trim_leading_silence(silence, 22050) == silence  # nothing loud: nothing cut
+    tone = (8000 * np.sin(np.arange(2205) / 5)).astype(np.int16).tobytes()
+    assert trim_leading_silence(tone, 22050) == tone
+    assert trim_leading_silence(b"", 22050) == b""
 
 
 async def test_engine_error_becomes_api_error() -> None:
