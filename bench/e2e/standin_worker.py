@@ -40,7 +40,7 @@ from livekit.agents.utils import AudioBuffer, shortuuid
 
 from navan_voice.playout import stop_session_audio_on_pause
 from navan_voice.speech.turn import turn_detection
-from navan_voice.worker import room_options, turn_handling_options
+from navan_voice.worker import room_options, session_vad, turn_handling_options
 
 logger = logging.getLogger("bench.standin_worker")
 
@@ -197,7 +197,7 @@ async def entrypoint(ctx: JobContext) -> None:
     # the settings' turn detection (text rules on the stand-in transcript, or VAD silence)
     detection = turn_detection(settings.turn_detection, None)
     session: AgentSession[None] = AgentSession(
-        vad=vad,
+        vad=session_vad(settings, vad),
         stt=stt.StreamAdapter(stt=StandinSTT(), vad=vad),
         llm=StandinLLM(),
         tts=StandinTTS(),

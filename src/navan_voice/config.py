@@ -179,6 +179,9 @@ class Settings(BaseSettings):
     # stops it in ≈0.3 s instead of ≈0.47 s at 0.25 (bench/REPORT.md, barge-in). A sound that
     # brings no words (a cough) lets the agent resume after false_interruption_timeout_s
     interruption_min_duration_s: float = Field(0.1, ge=0.05, le=2.0)
+    # count a word's voiceless onset (the "s" of "Sorry") as speech toward that minimum: Silero
+    # hears speech only from the vowel (speech/onset.py; bench.speech.onset: pause 56 ms sooner)
+    barge_in_onset: bool = True
     # a pause with no words by this long after the caller went quiet resumes the agent where it
     # stopped (livekit's default 2 s; the transcript of real words comes within ≈0.5 s)
     false_interruption_timeout_s: float = Field(1.0, ge=0.2, le=10.0)

@@ -23,6 +23,7 @@ from livekit.agents import (
     JobRequest,
     room_io,
 )
+from livekit.agents.vad import VAD
 from livekit.agents.voice.turn import TurnHandlingOptions
 
 from navan_voice.agents import build_first_agent, prepare_call
@@ -42,6 +43,7 @@ from navan_voice.recording.recorder import CallRecorder
 from navan_voice.recording.redaction import install_log_redaction
 from navan_voice.speech.factory import build_llm, build_stt, build_tts, build_turn_detection
 from navan_voice.speech.models import ModelBundle, load_local_models
+from navan_voice.speech.onset import OnsetVAD
 from navan_voice.speech.turn import Detection, with_threshold
 from navan_voice.speech.whisper_stt import WhisperSTT
 from navan_voice.telephony.calls import make_transfer_hook, outbound_notice
@@ -110,7 +112,7 @@ def build_session(
     )
     stt = build_stt(settings, models, captions=not phone)
     session: AgentSession[Any] = AgentSession(
-        vad=models.vad,
+        vad=session_vad(settings, models.vad),
         stt=stt,
         llm=build_llm(settings),
         tts=build_tts(settings, models),
@@ -123,6 +125,13 @@ def build_session(
     if isinstance(stt, WhisperSTT):  # "okay" over the agent's reply lets it go on
         stt.agent_mid_reply = lambda: mid_reply(session)
     return session
+
+
+def session_vad(settings: Settings, loaded: VAD | None) -> VAD | None:
+    """The call's VAD: the loaded one, with word onsets counted for barge-in if so set."""
+    if loaded is None or not settings.barge_in_onset:
+        return loaded
+    return OnsetVAD(loaded)
 
 
 def mid_reply(session: AgentSession[Any]) -> bool:
