@@ -19,6 +19,7 @@ livekit has no hook for this (its VAD stream is the whole decision), hence a wra
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections import deque
 
 import numpy as np
@@ -27,10 +28,14 @@ from livekit.agents import vad
 
 # a 10 ms window louder than this is sound (the bench callers' onsets are -45..-20 dBFS)
 LOUD_DBFS = -50.0
-MAX_ONSET_S = 0.2  # a loud stretch this long before the speech is a noise bed, not an onset
+# a loud stretch this long before the speech is a noise bed, not an onset (through Opus, flite's
+# "Sorry" is loud for 0.29 s before Silero starts the segment; offline, 0.11 s)
+MAX_ONSET_S = 0.5
 _WINDOW_S = 0.01
 _HISTORY_S = 1.0
 _LOUD_RMS = 32768.0 * 10 ** (LOUD_DBFS / 20)
+
+logger = logging.getLogger(__name__)
 
 
 class OnsetVAD(vad.VAD):
@@ -90,6 +95,7 @@ class OnsetVADStream(vad.VADStream):
                 return dataclasses.replace(ev, speech_duration=ev.speech_duration + self._credit)
         elif ev.type == vad.VADEventType.START_OF_SPEECH:
             self._credit = self.onset_before(ev.speech_duration)
+            logger.debug("speech starts; %.2f s of onset before it count as speech", self._credit)
         else:
             self._credit = 0.0
         return ev
