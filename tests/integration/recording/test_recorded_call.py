@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from navan_voice.recording.redaction import install_log_redaction
 pytestmark = pytest.mark.integration
 
 CARD_WORDS = "four one one one, one one one one, one one one one, one one one one"
+CARD_DIGITS = re.compile(r"(?<![\d.])4111(?:\D{0,2}1111|(?!\d))")
 
 
 @dataclass
@@ -140,6 +142,10 @@ async def test_recorded_call_pauses_over_card(
         (folder / "events.jsonl").read_text(),
         caplog.text,
     ]:
-        assert "4111" not in text and "one one one one" not in text.lower()
+        # the card's digits as Whisper would write them ("4111 1111 ...", "41111111", "4111."),
+        # not inside another number: a float's decimals can hold them ("626.0054111480713"
+        # failed CI once)
+        assert not CARD_DIGITS.search(text), CARD_DIGITS.search(text)
+        assert "one one one one" not in text.lower()
     assert len(detail.turns) >= 2
     (tmp_path / "report.json").write_text(json.dumps([t.__dict__ for t in detail.turns]))
