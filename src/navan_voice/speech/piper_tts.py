@@ -28,6 +28,7 @@ from livekit.agents import (
 )
 
 from navan_voice.domain.errors import SetupError
+from navan_voice.speech.speakable import speakable
 
 if TYPE_CHECKING:
     from piper import PiperVoice
@@ -187,7 +188,8 @@ class PiperTTS(tts.TTS[Any]):
             config = SynthesisConfig(length_scale=self._length_scale)
             try:
                 with self._lock:
-                    for i, chunk in enumerate(self._voice.synthesize(text, syn_config=config)):
+                    said = speakable(text)  # "$425" as "425 dollars", not "dollar 425"
+                    for i, chunk in enumerate(self._voice.synthesize(said, syn_config=config)):
                         if cancelled.is_set():
                             break
                         pcm = chunk.audio_int16_bytes
