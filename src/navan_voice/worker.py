@@ -310,23 +310,26 @@ class CallLoad:
         self.grace_s = grace_s
         self._accepted: dict[str, float] = {}
         self._running: set[str] = set()  # as of the last load report
+        self._pending: set[str] = set()  # answering the server (accept() not returned yet)
 
     async def on_request(self, request: JobRequest) -> None:
         # the server sees our load only every 2.5 s, so in a burst it can offer a full worker
         # one call more: refuse it, and the server offers it to another worker
-        if len(self._running | set(self._accepted)) >= self.max_calls:
+        if len(self._running | set(self._accepted) | self._pending) >= self.max_calls:
             logger.info("refusing call %s: %d calls already", request.id, self.max_calls)
             # terminate=False: livekit's default (True) ends the job instead of re-dispatching it
             await request.reject(terminate=False)
             return
-        # count the call before awaiting accept(): a burst's requests arrive together and each
-        # would otherwise pass the check above before any of them is counted
-        self._accepted[request.id] = time.monotonic()
+        # held from the check until accept() returns: a burst's requests arrive together and
+        # each would otherwise pass the check before any is counted. Not part of the load
+        # reported meanwhile: livekit counts the request as a reserved slot until then, and
+        # counting it twice marked a worker with one call of two full (a call went unanswered)
+        self._pending.add(request.id)
         try:
             await request.accept()
-        except BaseException:
-            self._accepted.pop(request.id, None)
-            raise
+        finally:
+            self._pending.discard(request.id)
+        self._accepted[request.id] = time.monotonic()
 
     def __call__(self, server: AgentServer) -> float:
         running = {info.job.id for info in server.active_jobs}

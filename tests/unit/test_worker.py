@@ -93,6 +93,27 @@ async def test_a_burst_of_requests_arriving_together_is_capped() -> None:
     assert requests[2].rejected and not requests[2].terminated
 
 
+async def test_a_call_being_accepted_is_not_counted_twice() -> None:
+    # until accept() returns livekit counts the request as a reserved slot (NavanAgentServer);
+    # the load must not count it as well, or a worker with 1 call of 2 reports itself full
+    load = CallLoad(max_calls=2)
+    server = _Server()
+    release = asyncio.Event()
+
+    class _SlowRequest(_Request):
+        async def accept(self) -> None:
+            await release.wait()  # the server has not answered yet
+            self.accepted = True
+
+    first = _SlowRequest("J1")
+    task = asyncio.create_task(load.on_request(first))  # type: ignore[arg-type]
+    await asyncio.sleep(0)
+    assert load(server) == 0.0  # type: ignore[arg-type]  # livekit's reserved slot has it
+    release.set()
+    await task
+    assert first.accepted and load(server) == 0.5  # type: ignore[arg-type]
+
+
 def test_accepted_job_that_never_starts_is_forgotten() -> None:
     load = CallLoad(max_calls=2, grace_s=0.0)
     asyncio.run(load.on_request(_Request("J1")))  # type: ignore[arg-type]
