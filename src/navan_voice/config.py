@@ -192,6 +192,10 @@ class Settings(BaseSettings):
     # confirmed (livekit discards it if the caller goes on); saves TTS's first-audio time on
     # replies that need no tool (bench/REPORT.md, "Where the time goes")
     preemptive_tts: bool = True
+    # with the local engine and piper: play the caller's turn through (lookups, hand-offs) on the
+    # final transcript and render the reply's first words before the end of turn is confirmed
+    # (agents/lookahead.py)
+    lookahead: bool = True
     # the caller's audio reaches VAD and STT in frames of this length (livekit's default 50 ms;
     # a sound at a frame's start waits for the whole frame)
     audio_input_frame_ms: int = Field(20, ge=10, le=100)

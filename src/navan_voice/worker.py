@@ -27,6 +27,8 @@ from livekit.agents.vad import VAD
 from livekit.agents.voice.turn import TurnHandlingOptions
 
 from navan_voice.agents import build_first_agent, prepare_call
+from navan_voice.agents.handoffs import SPECIALIST_HANDOFFS
+from navan_voice.agents.lookahead import Lookahead
 from navan_voice.agents.state import CallState
 from navan_voice.analytics.tracing import setup_tracing
 from navan_voice.config import Settings, load_settings
@@ -41,14 +43,17 @@ from navan_voice.recording.api import (
 )
 from navan_voice.recording.recorder import CallRecorder
 from navan_voice.recording.redaction import install_log_redaction
+from navan_voice.speech.dialogue.engine import LocalDialogueLLM
 from navan_voice.speech.factory import build_llm, build_stt, build_tts, build_turn_detection
 from navan_voice.speech.models import ModelBundle, load_local_models
 from navan_voice.speech.onset import OnsetVAD
+from navan_voice.speech.piper_tts import PiperTTS
 from navan_voice.speech.turn import Detection, with_threshold
 from navan_voice.speech.whisper_stt import WhisperSTT
 from navan_voice.telephony.calls import make_transfer_hook, outbound_notice
 from navan_voice.telephony.silence import SilenceGuard, away_timeout
 from navan_voice.telephony.warm import make_warm_transfer_hook
+from navan_voice.tools import READ_ONLY_TOOLS
 from navan_voice.vision.avatar import start_avatar
 from navan_voice.vision.context import VisualContext
 
@@ -125,6 +130,21 @@ def build_session(
     if isinstance(stt, WhisperSTT):  # "okay" over the agent's reply lets it go on
         stt.agent_mid_reply = lambda: mid_reply(session)
     return session
+
+
+def attach_lookahead(settings: Settings, session: AgentSession[Any]) -> Lookahead | None:
+    """The look-ahead (agents/lookahead.py), where the models make it cheap and exact: the
+    local rules engine (deterministic, under 1 ms a decision) and piper (renders ahead)."""
+    model, voice = session.llm, session.tts
+    if not settings.lookahead or not isinstance(model, LocalDialogueLLM) or model.blocking:
+        return None
+    if not isinstance(voice, PiperTTS):
+        return None
+    lookahead = Lookahead(
+        session, model, voice, read_only=READ_ONLY_TOOLS, handoffs=SPECIALIST_HANDOFFS
+    )
+    lookahead.attach()
+    return lookahead
 
 
 def session_vad(settings: Settings, loaded: VAD | None) -> VAD | None:
@@ -208,6 +228,8 @@ async def entrypoint(ctx: JobContext) -> None:
     session = build_session(settings, models, state, phone=is_sip)
     recorder = attach_recorder(session, state, settings=settings, session_factory=db)
     ctx.add_shutdown_callback(recorder.aclose)
+    if (lookahead := attach_lookahead(settings, session)) is not None:
+        ctx.add_shutdown_callback(lookahead.aclose)
     # web calls: screen share → context (+ a look_at_screen tool) and a talking avatar;
     # a caller that cannot show video (phone, `navan-voice call`) gets neither
     visual = None if is_sip else VisualContext(ctx.room, session, images=settings.vision_images)

@@ -176,3 +176,29 @@ def test_room_input_frames_follow_the_setting(monkeypatch: pytest.MonkeyPatch) -
     assert opts.participant_identity == "caller-1"
     audio_in = opts.get_audio_input_options()
     assert audio_in is not None and audio_in.frame_size_ms == 10
+
+
+async def test_the_lookahead_runs_with_the_rules_engine_and_piper_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from navan_voice.agents.lookahead import Lookahead
+    from navan_voice.speech.models import ModelBundle
+    from navan_voice.speech.piper_tts import load_piper_voice
+    from navan_voice.worker import attach_lookahead
+
+    monkeypatch.setenv("NAVAN_PROFILE", "local")
+    monkeypatch.setenv("NAVAN_STT", "openai")  # no Whisper to load; nothing is called
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    bundle = ModelBundle(piper=load_piper_voice())
+    local = build_session(load_settings(), bundle, object())  # type: ignore[arg-type]
+    assert isinstance(attach_lookahead(load_settings(), local), Lookahead)
+
+    monkeypatch.setenv("NAVAN_LOOKAHEAD", "false")
+    assert attach_lookahead(load_settings(), local) is None
+    monkeypatch.delenv("NAVAN_LOOKAHEAD")
+    # a cloud voice cannot render ahead; a model-backed engine is too slow to ask twice
+    assert attach_lookahead(load_settings(), _session(monkeypatch)) is None
+    monkeypatch.setenv("NAVAN_TTS", "local")
+    monkeypatch.setenv("NAVAN_LOCAL_LLM_ENGINE", "hybrid")
+    hybrid = build_session(load_settings(), bundle, object())  # type: ignore[arg-type]
+    assert attach_lookahead(load_settings(), hybrid) is None

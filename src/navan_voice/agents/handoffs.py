@@ -7,6 +7,12 @@ from livekit.agents.llm import ChatContext, ToolError
 
 from navan_voice.tools.state import CallState
 
+# hand-offs to a specialist that only build the next agent (none to a person): the look-ahead
+# (agents/lookahead.py) may follow them before the caller's turn is over
+SPECIALIST_HANDOFFS = frozenset(
+    {"transfer_to_flights", "transfer_to_hotels", "transfer_to_expenses"}
+)
+
 
 def _carried(context: RunContext[CallState]) -> ChatContext:
     # the conversation so far, without the previous agent's instructions

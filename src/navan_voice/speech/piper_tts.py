@@ -13,7 +13,8 @@ import asyncio
 import logging
 import re
 import threading
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +55,8 @@ MIN_SENTENCE_CHARS = 8
 LEAD_SILENCE_DBFS = -45.0
 LEAD_KEEP_S = 0.01
 _LEAD_WINDOW_S = 0.005
+# a piece rendered ahead of its reply (``PiperTTS.prerender``) waits this long to be asked for
+PRERENDER_TTL_S = 10.0
 
 
 def load_piper_voice(model_path: Path | None = None) -> PiperVoice:
@@ -142,6 +145,16 @@ class SentenceSplitter:
         return piece
 
 
+def first_piece(chunks: Iterable[str]) -> str:
+    """The first piece a reply streamed as ``chunks`` is spoken in (what piper renders before
+    any of it plays)."""
+    splitter = SentenceSplitter()
+    for chunk in chunks:
+        if pieces := splitter.push(chunk):
+            return pieces[0]
+    return splitter.flush()
+
+
 class PiperTTS(tts.TTS[Any]):
     """Piper on the CPU: 16-bit mono PCM at the voice's rate (22 050 Hz for joe)."""
 
@@ -154,6 +167,8 @@ class PiperTTS(tts.TTS[Any]):
         self._voice = voice
         self._length_scale = length_scale
         self._lock = threading.Lock()  # one onnx session: synthesise one sentence at a time
+        # pieces rendered ahead of the reply that will speak them: text -> (since, audio)
+        self._ahead: dict[str, tuple[float, asyncio.Future[list[bytes]]]] = {}
 
     @property
     def model(self) -> str:
@@ -173,11 +188,62 @@ class PiperTTS(tts.TTS[Any]):
     ) -> PiperSynthesizeStream:
         return PiperSynthesizeStream(tts=self, conn_options=conn_options)
 
+    def prerender(self, chunks: Iterable[str]) -> None:
+        """Start rendering the first piece of a reply that is likely to be spoken soon (the
+        look-ahead, agents/lookahead.py); ``pcm_chunks`` of that exact text then plays it
+        without waiting for piper. A piece nobody asks for is dropped after PRERENDER_TTL_S."""
+        now = time.monotonic()
+        for text, (since, fut) in list(self._ahead.items()):
+            if now - since > PRERENDER_TTL_S:
+                del self._ahead[text]
+                fut.cancel()
+        piece = first_piece(chunks)
+        if not piece or piece in self._ahead or not any(ch.isalnum() for ch in piece):
+            return
+
+        async def render() -> list[bytes]:
+            return [pcm async for pcm in self._render(piece, timeout=PRERENDER_TTL_S)]
+
+        fut = asyncio.ensure_future(render())
+        # a failed look-ahead is only a miss: the reply renders the piece itself
+        fut.add_done_callback(lambda f: f.cancelled() or f.exception())
+        self._ahead[piece] = (now, fut)
+
+    async def aclose(self) -> None:
+        for _, fut in self._ahead.values():
+            fut.cancel()
+        self._ahead.clear()
+        await super().aclose()
+
     async def pcm_chunks(self, text: str, *, timeout: float) -> AsyncIterator[bytes]:
-        """16-bit PCM of ``text``, one chunk per sentence piper renders, from a worker thread.
+        """16-bit PCM of ``text``, one chunk per sentence piper renders, from a worker thread
+        (or from the look-ahead, when it rendered this text already).
 
         ``timeout`` bounds the wait for each chunk; errors become livekit API errors.
         """
+        ahead = self._ahead.pop(text, None)
+        if ahead is not None:
+            since, fut = ahead
+            ready = fut.done()
+            try:
+                audio = await asyncio.wait_for(asyncio.shield(fut), timeout)
+            except Exception:
+                logger.debug("look-ahead render of %r failed; rendering it now", text)
+            else:
+                logger.debug(
+                    "look-ahead hit: %r, started %.3f s before it was asked for (ready: %s)",
+                    text,
+                    time.monotonic() - since,
+                    ready,
+                )
+                for pcm in audio:
+                    yield pcm
+                return
+        async for pcm in self._render(text, timeout=timeout):
+            yield pcm
+
+    async def _render(self, text: str, *, timeout: float) -> AsyncIterator[bytes]:
+        """Piper on a worker thread: one chunk per sentence, handed over as it is rendered."""
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue()
         cancelled = threading.Event()

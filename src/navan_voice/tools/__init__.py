@@ -4,3 +4,18 @@ Each tool's Google-style ``Args:`` docstring is the schema the model sees; each 
 speakable string; domain errors become ``ToolError`` (their messages are safe to speak).
 Hand-off tools live in ``navan_voice.agents.handoffs`` because they return agents.
 """
+
+# Tools that only read: the database, and the call state they may change. The look-ahead
+# (agents/lookahead.py) runs them on a copy of the call state before the caller's turn is over.
+READ_ONLY_TOOLS = frozenset(
+    {
+        "list_upcoming_trips",
+        "cancellation_terms",
+        "flight_details",
+        "find_alternative_flights",
+        "list_hotel_stays",
+        "list_car_rentals",
+        "expense_status",
+        "ask_travel_policy",
+    }
+)

@@ -13,6 +13,7 @@ from navan_voice.speech.piper_tts import (
     LEAD_KEEP_S,
     PiperTTS,
     SentenceSplitter,
+    first_piece,
     trim_leading_silence,
 )
 
@@ -132,3 +133,59 @@ async def test_engine_error_becomes_api_error() -> None:
         ) as stream:
             async for _ in stream:
                 pass
+
+
+class CountingVoice:
+    """The real piper voice, counting the texts it is asked to render."""
+
+    def __init__(self, voice: Any) -> None:
+        self.config = voice.config
+        self._voice = voice
+        self.rendered: list[str] = []
+
+    def synthesize(self, text: str, syn_config: Any = None) -> Any:
+        self.rendered.append(text)
+        return self._voice.synthesize(text, syn_config=syn_config)
+
+
+async def _pcm(tts: PiperTTS, text: str) -> bytes:
+    return b"".join([pcm async for pcm in tts.pcm_chunks(text, timeout=30)])
+
+
+@pytest.mark.models
+async def test_a_piece_rendered_ahead_plays_without_rendering_it_again(piper_voice: Any) -> None:
+    voice = CountingVoice(piper_voice)
+    tts = PiperTTS(voice)  # type: ignore[arg-type]
+    reply = [
+        "UA 1542 from SFO to JFK departs Monday December 14 at 8:00 AM SFO time. ",
+        "Anything else? ",
+    ]
+    assert first_piece(reply) == "UA 1542 from SFO"  # what the reply's stream speaks first
+    tts.prerender(reply)
+    ahead = await _pcm(tts, "UA 1542 from SFO")
+    assert voice.rendered == ["U.A 15 42 from SFO"]  # once, ahead (as piper is given it)
+    assert len(ahead) / 2 / tts.sample_rate > 1.0  # real speech
+    # the look-ahead's audio is used once; the same text again, or another, is rendered anew
+    again = await _pcm(tts, "UA 1542 from SFO")
+    other = await _pcm(tts, "Anything else?")
+    assert voice.rendered == ["U.A 15 42 from SFO"] * 2 + ["Anything else?"]
+    assert abs(len(again) - len(ahead)) < 0.3 * len(ahead)  # piper's noise varies it a little
+    assert other
+    await tts.aclose()
+
+
+@pytest.mark.models
+async def test_a_piece_nobody_asks_for_is_dropped(
+    piper_voice: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from navan_voice.speech import piper_tts
+
+    voice = CountingVoice(piper_voice)
+    tts = PiperTTS(voice)  # type: ignore[arg-type]
+    monkeypatch.setattr(piper_tts, "PRERENDER_TTL_S", 0.0)
+    tts.prerender(["Your flight is confirmed. "])
+    await asyncio.sleep(0.5)
+    tts.prerender(["You have 2 trips coming up. "])  # the first has expired meanwhile
+    await _pcm(tts, "Your flight is confirmed.")
+    assert voice.rendered.count("Your flight is confirmed.") == 2
+    await tts.aclose()

@@ -70,6 +70,11 @@ class LocalDialogueLLM(llm.LLM[None]):
     def engine(self) -> DialogueEngine:
         return self._engine
 
+    @property
+    def blocking(self) -> bool:
+        """The engine runs a model (seconds of CPU per decision), not rules (under 1 ms)."""
+        return self._blocking
+
     def chat(
         self,
         *,

@@ -1,0 +1,153 @@
+"""The look-ahead: a turn played through on a copy of the call state, with the real rules engine
+over a seeded database. What it predicts is what the real turn then says; it never acts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from livekit.agents import AgentSession, llm
+from livekit.agents.voice.events import ConversationItemAddedEvent, UserInputTranscribedEvent
+
+from navan_voice.agents import build_first_agent, prepare_call
+from navan_voice.agents.flights import FlightsAgent
+from navan_voice.agents.handoffs import SPECIALIST_HANDOFFS
+from navan_voice.agents.lookahead import Lookahead
+from navan_voice.agents.state import CallState
+from navan_voice.db.engine import SessionFactory
+from navan_voice.db.seed import DEMO_PHONE
+from navan_voice.domain.models import Channel
+from navan_voice.speech.dialogue import LocalDialogueLLM, RulesEngine
+from navan_voice.tools import READ_ONLY_TOOLS
+
+pytestmark = pytest.mark.unit
+
+
+class Rendered:
+    """A TTS stand-in that keeps the replies it was asked to render ahead."""
+
+    def __init__(self) -> None:
+        self.replies: list[str] = []
+
+    def prerender(self, chunks: Iterable[str]) -> None:
+        self.replies.append("".join(chunks).strip())
+
+
+@asynccontextmanager
+async def phone_call(
+    db: SessionFactory,
+) -> AsyncIterator[tuple[AgentSession[CallState], CallState, Lookahead, Rendered]]:
+    state = CallState(call_id="test-call", db=db, channel=Channel.PHONE, caller_phone=DEMO_PHONE)
+    await prepare_call(state)
+    model = LocalDialogueLLM(RulesEngine())
+    rendered = Rendered()
+    async with AgentSession[CallState](llm=model, userdata=state) as session:
+        await session.start(build_first_agent(state))
+        ahead = Lookahead(
+            session, model, rendered, read_only=READ_ONLY_TOOLS, handoffs=SPECIALIST_HANDOFFS
+        )
+        yield session, state, ahead, rendered
+
+
+def call_facts(state: CallState) -> tuple[Any, ...]:
+    return (
+        list(state.agents_visited),
+        state.current_segment_id,
+        state.current_trip_code,
+        state.current_hotel_id,
+        list(state.options),
+        state.pending,
+        list(state.notes),
+    )
+
+
+def last_reply(result: Any) -> str:
+    said = [
+        e.item.text_content
+        for e in result.events
+        if isinstance(e.item, llm.ChatMessage) and e.item.role == "assistant"
+    ]
+    assert said, "the agent said nothing"
+    return str(said[-1]).strip()
+
+
+async def test_a_lookup_behind_a_handoff_is_predicted_word_for_word(db: SessionFactory) -> None:
+    async with phone_call(db) as (session, state, ahead, _):
+        before = call_facts(state)
+        predicted = await ahead.play_ahead("When does my flight to New York leave?")
+        assert predicted is not None
+        # the copy of the state went to the flights agent and looked the flight up; the call not
+        assert call_facts(state) == before
+        result = await session.run(user_input="When does my flight to New York leave?")
+        result.expect.contains_agent_handoff(new_agent_type=FlightsAgent)
+        result.expect.contains_function_call(name="flight_details")
+        reply = last_reply(result)
+        assert "1542" in reply
+        assert "".join(predicted).strip() == reply
+
+
+async def test_a_turn_that_would_act_is_not_played_ahead(db: SessionFactory) -> None:
+    async with phone_call(db) as (_, state, ahead, _):
+        before = call_facts(state)
+        # the flights agent would propose the cancellation (a pending change): not a lookup
+        assert await ahead.play_ahead("Please cancel my flight UA 1542.") is None
+        assert call_facts(state) == before
+        assert state.pending is None
+
+
+async def test_a_reply_without_tools_is_predicted(db: SessionFactory) -> None:
+    async with phone_call(db) as (session, _, ahead, _):
+        predicted = await ahead.play_ahead("Thank you, that's all.")
+        assert predicted is not None
+        result = await session.run(user_input="Thank you, that's all.")
+        assert "".join(predicted).strip() == last_reply(result)
+
+
+class Heard(Lookahead):
+    """Keeps the transcripts it is asked to play ahead instead of playing them."""
+
+    heard: list[str]
+
+    async def play_ahead(self, transcript: str) -> list[str] | None:
+        self.heard.append(transcript)
+        return [f"Heard {transcript}"]
+
+
+async def test_each_final_transcript_renders_the_turn_so_far(db: SessionFactory) -> None:
+    async with phone_call(db) as (session, _, _, rendered):
+        ahead = Heard(
+            session,
+            LocalDialogueLLM(RulesEngine()),
+            rendered,
+            read_only=READ_ONLY_TOOLS,
+            handoffs=SPECIALIST_HANDOFFS,
+        )
+        ahead.heard = []
+        ahead.attach()
+
+        async def final(text: str, *, is_final: bool = True) -> None:
+            session.emit(
+                "user_input_transcribed",
+                UserInputTranscribedEvent(transcript=text, is_final=is_final),
+            )
+            await asyncio.sleep(0.05)  # the look-ahead it started runs
+
+        await final("Can I move my Denver flight", is_final=False)  # an interim: nothing
+        await final("Can I move my Denver flight")
+        await final("to next Tuesday?")  # the same turn: its finals together
+        session.emit(
+            "conversation_item_added",
+            ConversationItemAddedEvent(
+                item=llm.ChatMessage(role="user", content=["Can I move ... Tuesday?"])
+            ),
+        )
+        await final("Thanks.")  # a new turn
+        assert ahead.heard == [
+            "Can I move my Denver flight",
+            "Can I move my Denver flight to next Tuesday?",
+            "Thanks.",
+        ]
+        assert rendered.replies[-1] == "Heard Thanks."
