@@ -7,7 +7,8 @@ the caller waits, after the end of turn, for the tools, the reply and piper's fi
 commit (the VAD's silence) is idle. The look-ahead plays the turn through in that gap, on a copy
 of the call state: the agent's decisions, its lookup tools and hand-offs to a specialist, until a
 reply; then the TTS renders that reply's first piece. The real turn runs as always; when its
-first piece is the same text, its audio is ready.
+first piece is the same text, its audio is ready. A reply that needs no tool is left to livekit's
+preemptive synthesis, which starts on the same transcript (``NAVAN_PREEMPTIVE_TTS``).
 
 Only tools named in ``read_only`` (they read the database and change nothing but the call state,
 which here is a copy) and hand-offs in ``handoffs`` are run ahead; a turn that reaches any other
@@ -39,8 +40,19 @@ logger = logging.getLogger(__name__)
 MAX_STEPS = 4  # decisions per turn: e.g. hand-off → lookup → reply
 
 
+@dataclasses.dataclass(frozen=True)
+class Prediction:
+    """The reply a turn would end in, as the text chunks the LLM streams."""
+
+    chunks: list[str]
+    after_tools: bool  # a tool or hand-off ran first (livekit runs those only after the turn)
+
+
 class Prerenderer(Protocol):
     """A TTS that can render the first piece of a reply before it is asked to speak it."""
+
+    ahead_rendered: int  # pieces rendered ahead
+    ahead_spoken: int  # of those, pieces a reply then spoke
 
     def prerender(self, chunks: Iterable[str]) -> None: ...
 
@@ -98,6 +110,7 @@ class Lookahead:
         self._handoffs = handoffs
         self._heard: list[str] = []  # final transcripts of the turn in progress
         self._task: asyncio.Task[None] | None = None
+        self.played = 0  # final transcripts played ahead
 
     def attach(self) -> None:
         self._session.on("user_input_transcribed", self._on_transcribed)
@@ -108,6 +121,12 @@ class Lookahead:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        logger.info(
+            "look-ahead: %d transcripts played ahead, %d replies rendered ahead, %d spoken",
+            self.played,
+            self._tts.ahead_rendered,
+            self._tts.ahead_spoken,
+        )
 
     def _on_transcribed(self, ev: UserInputTranscribedEvent) -> None:
         if not ev.is_final or not ev.transcript.strip():
@@ -123,6 +142,7 @@ class Lookahead:
             self._heard.clear()  # the turn was committed: the next final starts a new one
 
     async def _run(self, transcript: str) -> None:
+        self.played += 1
         try:
             reply = await self.play_ahead(transcript)
         except asyncio.CancelledError:
@@ -130,12 +150,13 @@ class Lookahead:
         except Exception:
             logger.debug("look-ahead of %r failed", transcript, exc_info=True)
             return
-        if reply:
-            self._tts.prerender(reply)
+        # a reply without a tool is livekit's own preemptive generation's to render
+        if reply is not None and reply.after_tools:
+            self._tts.prerender(reply.chunks)
 
-    async def play_ahead(self, transcript: str) -> list[str] | None:
-        """The reply the current agent would give to ``transcript``, as streamed text chunks;
-        None when the turn reaches a tool that may not run ahead."""
+    async def play_ahead(self, transcript: str) -> Prediction | None:
+        """The reply the current agent would give to ``transcript``; None when the turn
+        reaches a tool that may not run ahead."""
         agent = self._session.current_agent
         if not isinstance(agent, NavanAgent):
             return None
@@ -143,10 +164,10 @@ class Lookahead:
         chat_ctx = agent.chat_ctx.copy()
         chat_ctx.add_message(role="user", content=transcript)
         tools: list[Any] = list(agent.tools)
-        for _ in range(MAX_STEPS):
+        for step in range(MAX_STEPS):
             text, calls = await self._decide(chat_ctx, tools)
             if not calls:
-                return text or None
+                return Prediction(text, after_tools=step > 0) if text else None
             for call in calls:
                 outcome = await self._run_tool(call, tools, state, chat_ctx)
                 if outcome is None:

@@ -169,6 +169,8 @@ class PiperTTS(tts.TTS[Any]):
         self._lock = threading.Lock()  # one onnx session: synthesise one sentence at a time
         # pieces rendered ahead of the reply that will speak them: text -> (since, audio)
         self._ahead: dict[str, tuple[float, asyncio.Future[list[bytes]]]] = {}
+        self.ahead_rendered = 0  # pieces rendered ahead (prerender)
+        self.ahead_spoken = 0  # of those, pieces a reply then asked for
 
     @property
     def model(self) -> str:
@@ -208,6 +210,7 @@ class PiperTTS(tts.TTS[Any]):
         # a failed look-ahead is only a miss: the reply renders the piece itself
         fut.add_done_callback(lambda f: f.cancelled() or f.exception())
         self._ahead[piece] = (now, fut)
+        self.ahead_rendered += 1
 
     async def aclose(self) -> None:
         for _, fut in self._ahead.values():
@@ -230,6 +233,7 @@ class PiperTTS(tts.TTS[Any]):
             except Exception:
                 logger.debug("look-ahead render of %r failed; rendering it now", text)
             else:
+                self.ahead_spoken += 1
                 logger.debug(
                     "look-ahead hit: %r, started %.3f s before it was asked for (ready: %s)",
                     text,

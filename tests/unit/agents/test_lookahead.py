@@ -15,7 +15,7 @@ from livekit.agents.voice.events import ConversationItemAddedEvent, UserInputTra
 from navan_voice.agents import build_first_agent, prepare_call
 from navan_voice.agents.flights import FlightsAgent
 from navan_voice.agents.handoffs import SPECIALIST_HANDOFFS
-from navan_voice.agents.lookahead import Lookahead
+from navan_voice.agents.lookahead import Lookahead, Prediction
 from navan_voice.agents.state import CallState
 from navan_voice.db.engine import SessionFactory
 from navan_voice.db.seed import DEMO_PHONE
@@ -31,9 +31,11 @@ class Rendered:
 
     def __init__(self) -> None:
         self.replies: list[str] = []
+        self.ahead_rendered = self.ahead_spoken = 0
 
     def prerender(self, chunks: Iterable[str]) -> None:
         self.replies.append("".join(chunks).strip())
+        self.ahead_rendered += 1
 
 
 @asynccontextmanager
@@ -78,7 +80,7 @@ async def test_a_lookup_behind_a_handoff_is_predicted_word_for_word(db: SessionF
     async with phone_call(db) as (session, state, ahead, _):
         before = call_facts(state)
         predicted = await ahead.play_ahead("When does my flight to New York leave?")
-        assert predicted is not None
+        assert predicted is not None and predicted.after_tools
         # the copy of the state went to the flights agent and looked the flight up; the call not
         assert call_facts(state) == before
         result = await session.run(user_input="When does my flight to New York leave?")
@@ -86,7 +88,7 @@ async def test_a_lookup_behind_a_handoff_is_predicted_word_for_word(db: SessionF
         result.expect.contains_function_call(name="flight_details")
         reply = last_reply(result)
         assert "1542" in reply
-        assert "".join(predicted).strip() == reply
+        assert "".join(predicted.chunks).strip() == reply
 
 
 async def test_a_turn_that_would_act_is_not_played_ahead(db: SessionFactory) -> None:
@@ -101,19 +103,20 @@ async def test_a_turn_that_would_act_is_not_played_ahead(db: SessionFactory) -> 
 async def test_a_reply_without_tools_is_predicted(db: SessionFactory) -> None:
     async with phone_call(db) as (session, _, ahead, _):
         predicted = await ahead.play_ahead("Thank you, that's all.")
-        assert predicted is not None
+        assert predicted is not None and not predicted.after_tools
         result = await session.run(user_input="Thank you, that's all.")
-        assert "".join(predicted).strip() == last_reply(result)
+        assert "".join(predicted.chunks).strip() == last_reply(result)
 
 
 class Heard(Lookahead):
-    """Keeps the transcripts it is asked to play ahead instead of playing them."""
+    """Keeps the transcripts it is asked to play ahead instead of playing them; its reply
+    follows a tool unless the caller only says thanks."""
 
     heard: list[str]
 
-    async def play_ahead(self, transcript: str) -> list[str] | None:
+    async def play_ahead(self, transcript: str) -> Prediction | None:
         self.heard.append(transcript)
-        return [f"Heard {transcript}"]
+        return Prediction([f"Heard {transcript}"], after_tools="Thanks" not in transcript)
 
 
 async def test_each_final_transcript_renders_the_turn_so_far(db: SessionFactory) -> None:
@@ -150,4 +153,8 @@ async def test_each_final_transcript_renders_the_turn_so_far(db: SessionFactory)
             "Can I move my Denver flight to next Tuesday?",
             "Thanks.",
         ]
-        assert rendered.replies[-1] == "Heard Thanks."
+        # a reply with no tool before it is left to livekit's preemptive synthesis
+        assert rendered.replies == [
+            "Heard Can I move my Denver flight",
+            "Heard Can I move my Denver flight to next Tuesday?",
+        ]

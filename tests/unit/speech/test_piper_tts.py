@@ -169,6 +169,7 @@ async def test_a_piece_rendered_ahead_plays_without_rendering_it_again(piper_voi
     again = await _pcm(tts, "UA 1542 from SFO")
     other = await _pcm(tts, "Anything else?")
     assert voice.rendered == ["U.A 15 42 from SFO"] * 2 + ["Anything else?"]
+    assert (tts.ahead_rendered, tts.ahead_spoken) == (1, 1)
     assert abs(len(again) - len(ahead)) < 0.3 * len(ahead)  # piper's noise varies it a little
     assert other
     await tts.aclose()
