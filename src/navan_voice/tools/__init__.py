@@ -5,10 +5,12 @@ speakable string; domain errors become ``ToolError`` (their messages are safe to
 Hand-off tools live in ``navan_voice.agents.handoffs`` because they return agents.
 """
 
-# Tools that only read: the database, and the call state they may change. The look-ahead
-# (agents/lookahead.py) runs them on a copy of the call state before the caller's turn is over.
+# Tools that only read: the database, and the call state they may change (who the caller is; a
+# proposed change is a quote held in the call state, only ``confirm_change`` writes it). The
+# look-ahead (agents/lookahead.py) runs them on a copy of the call state before the turn is over.
 READ_ONLY_TOOLS = frozenset(
     {
+        "identify_caller",
         "list_upcoming_trips",
         "cancellation_terms",
         "flight_details",
@@ -17,5 +19,8 @@ READ_ONLY_TOOLS = frozenset(
         "list_car_rentals",
         "expense_status",
         "ask_travel_policy",
+        "propose_flight_change",
+        "propose_flight_cancellation",
+        "propose_hotel_dates",
     }
 )

@@ -11,15 +11,17 @@ from typing import Any
 import pytest
 from livekit.agents import AgentSession, llm
 from livekit.agents.voice.events import ConversationItemAddedEvent, UserInputTranscribedEvent
+from sqlalchemy import select
 
 from navan_voice.agents import build_first_agent, prepare_call
 from navan_voice.agents.flights import FlightsAgent
 from navan_voice.agents.handoffs import SPECIALIST_HANDOFFS
 from navan_voice.agents.lookahead import Lookahead, Prediction
 from navan_voice.agents.state import CallState
-from navan_voice.db.engine import SessionFactory
+from navan_voice.db import tables as t
+from navan_voice.db.engine import SessionFactory, transaction
 from navan_voice.db.seed import DEMO_PHONE
-from navan_voice.domain.models import Channel
+from navan_voice.domain.models import Channel, SegmentStatus
 from navan_voice.speech.dialogue import LocalDialogueLLM, RulesEngine
 from navan_voice.tools import READ_ONLY_TOOLS
 
@@ -66,6 +68,14 @@ def call_facts(state: CallState) -> tuple[Any, ...]:
     )
 
 
+def segment_confirmed(db: SessionFactory, flight_number: str) -> bool:
+    with transaction(db) as s:
+        row = s.scalars(
+            select(t.FlightSegment).where(t.FlightSegment.flight_number == flight_number)
+        ).first()
+        return row is not None and row.status == SegmentStatus.CONFIRMED
+
+
 def last_reply(result: Any) -> str:
     said = [
         e.item.text_content
@@ -91,13 +101,22 @@ async def test_a_lookup_behind_a_handoff_is_predicted_word_for_word(db: SessionF
         assert "".join(predicted.chunks).strip() == reply
 
 
-async def test_a_turn_that_would_act_is_not_played_ahead(db: SessionFactory) -> None:
-    async with phone_call(db) as (_, state, ahead, _):
+async def test_a_read_back_is_predicted_and_the_yes_is_not_played_ahead(
+    db: SessionFactory,
+) -> None:
+    async with phone_call(db) as (session, state, ahead, _):
+        # a proposed cancellation is a quote held in the call state: played ahead on the copy
+        predicted = await ahead.play_ahead("Please cancel my flight UA 1542.")
+        assert predicted is not None and state.pending is None
+        result = await session.run(user_input="Please cancel my flight UA 1542.")
+        result.expect.contains_function_call(name="propose_flight_cancellation")
+        assert "".join(predicted.chunks).strip() == last_reply(result)
+        assert state.pending is not None
+        # the caller's yes would cancel it (a write): never run ahead
         before = call_facts(state)
-        # the flights agent would propose the cancellation (a pending change): not a lookup
-        assert await ahead.play_ahead("Please cancel my flight UA 1542.") is None
+        assert await ahead.play_ahead("Yes, please cancel it.") is None
         assert call_facts(state) == before
-        assert state.pending is None
+        assert segment_confirmed(db, "UA 1542")
 
 
 async def test_a_reply_without_tools_is_predicted(db: SessionFactory) -> None:
@@ -158,3 +177,25 @@ async def test_each_final_transcript_renders_the_turn_so_far(db: SessionFactory)
             "Heard Can I move my Denver flight",
             "Heard Can I move my Denver flight to next Tuesday?",
         ]
+
+
+def test_what_may_run_ahead_names_real_tools_and_nothing_that_writes(db: SessionFactory) -> None:
+    from navan_voice.agents.escalation import EscalationAgent
+    from navan_voice.agents.expenses import ExpensesAgent
+    from navan_voice.agents.greeter import GreeterAgent
+    from navan_voice.agents.hotels import HotelsAgent
+
+    state = CallState(call_id="test-call", db=db)
+    agents = [
+        GreeterAgent(state),
+        FlightsAgent(state),
+        HotelsAgent(state),
+        ExpensesAgent(state),
+        EscalationAgent(state, reason="test"),
+    ]
+    names = {name for a in agents for name in llm.ToolContext(a.tools).function_tools}
+    # a renamed tool would silently fall out of the look-ahead
+    assert names >= READ_ONLY_TOOLS | SPECIALIST_HANDOFFS
+    writes = {"confirm_change", "open_support_case", "transfer_to_human", "discard_pending_change"}
+    assert writes <= names
+    assert not writes & (READ_ONLY_TOOLS | SPECIALIST_HANDOFFS)
