@@ -153,6 +153,13 @@ class Settings(BaseSettings):
     # (live captions); 0 = only the pass at the end of speech, which alone sets the final's
     # latency: less CPU per call (see bench/REPORT.md, concurrency)
     stt_interim_interval_s: float = Field(0.8, ge=0.0, le=10.0)
+    # local STT: quiet this long starts the pass over the whole phrase, and the phrase is final
+    # once that pass is done and the quiet has lasted the second; lower values bring the final
+    # transcript (and the look-ahead) sooner, but a pause mid-sentence may split the phrase in
+    # two passes (bench/REPORT.md session 7: 0.064 / 0.2 with NAVAN_VAD_MIN_SILENCE_S=0.40
+    # answered 0.08 s sooner; not the default until its accuracy on paused speech is measured)
+    stt_candidate_silence_s: float = Field(0.1, ge=0.02, le=1.0)
+    stt_final_silence_s: float = Field(0.3, ge=0.05, le=2.0)
     # local STT: vocabulary placed before the caller's speech as previous text (faster-whisper's
     # "hotwords"): "travel" = the built-in travel words and the cities the agent knows
     # (speech/vocabulary.py), "" = none, any other text is used as it is. On 8 kHz phone audio

@@ -62,6 +62,8 @@ def _stt(
             _need(loaded.whisper, "Whisper model"),
             vad=_need(loaded.vad, "VAD"),
             interim_interval_s=settings.stt_interim_interval_s if captions else 0.0,
+            candidate_silence_s=settings.stt_candidate_silence_s,
+            final_silence_s=settings.stt_final_silence_s,
             hints=resolve_hints(settings.stt_phone_hints if phone else settings.stt_web_hints),
         )
     key = settings.api_key(provider)

@@ -54,6 +54,7 @@ class WhisperSTT(stt.STT[Any]):
         vad: vad.VAD | None = None,
         interim_interval_s: float = 0.8,
         final_silence_s: float = 0.3,
+        candidate_silence_s: float = CANDIDATE_SILENCE_S,
         max_segment_s: float = 25.0,
         hints: str = "",
         beam_size: int = 0,
@@ -71,6 +72,7 @@ class WhisperSTT(stt.STT[Any]):
         self._vad = vad
         self.interim_interval_s = interim_interval_s
         self.final_silence_s = final_silence_s
+        self.candidate_silence_s = candidate_silence_s
         self.max_segment_s = max_segment_s
         self.hints = hints  # vocabulary before every pass (speech/vocabulary.py)
         self.beam_size = beam_size  # 0: the engine's own
@@ -298,7 +300,7 @@ class WhisperStream(stt.RecognizeStream):
             return
         new_audio_s = (seg.samples - seg.last_pass_at) / WHISPER_RATE
         interim = self._owner.interim_interval_s
-        if (seg.silence_s >= CANDIDATE_SILENCE_S and not covered) or (
+        if (seg.silence_s >= self._owner.candidate_silence_s and not covered) or (
             interim > 0 and new_audio_s >= interim
         ):
             self._start_pass(seg)

@@ -195,3 +195,16 @@ def test_stt_hint_settings_reach_the_adapter(
     web = factory.build_stt(s, bundle)
     assert isinstance(phone, WhisperSTT) and phone.hints == ""
     assert isinstance(web, WhisperSTT) and web.hints == "Globex offsite, Hyatt Regency"
+
+
+def test_stt_silence_settings_reach_the_adapter(
+    bundle: ModelBundle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    default = factory.build_stt(settings(), bundle)
+    assert isinstance(default, WhisperSTT)
+    assert (default.candidate_silence_s, default.final_silence_s) == (0.1, 0.3)
+    monkeypatch.setenv("NAVAN_STT_CANDIDATE_SILENCE_S", "0.064")
+    monkeypatch.setenv("NAVAN_STT_FINAL_SILENCE_S", "0.2")
+    tuned = factory.build_stt(settings(), bundle, captions=False)
+    assert isinstance(tuned, WhisperSTT)
+    assert (tuned.candidate_silence_s, tuned.final_silence_s) == (0.064, 0.2)
