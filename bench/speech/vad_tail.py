@@ -46,6 +46,16 @@ def last_sound_s(audio: np.ndarray, rate: int) -> float:
     return audio.size / rate - trailing_quiet_s(audio * 32768.0, rate)
 
 
+def first_sound_s(audio: np.ndarray, rate: int) -> float:
+    """Start of the first 10 ms window above -45 dBFS: the voice's lead-in quiet ends here
+    (flite ≈0.28 s, festival ≈0.2 s, espeak-ng ≈0.03 s before a phrase)."""
+    window = rate // 100
+    for pos in range(0, audio.size - window + 1, window):
+        if np.sqrt(np.mean(audio[pos : pos + window] ** 2)) > 10 ** (-45 / 20):
+            return pos / rate
+    return 0.0
+
+
 async def end_of_speech_times(
     model: silero.VAD, audio: np.ndarray, rate: int
 ) -> list[tuple[float, float]]:
@@ -92,7 +102,10 @@ async def measure(tmp: Path) -> dict[str, Any]:
                     t, s = after[0]
                     waits.append(t - end)
                     tails.append(t - s - end)
+                # both halves cut at their sounds: the quiet between them is the pause
+                # (before 2026-12-04 the second half kept its voice's lead-in, see above)
                 head = first[: int(last_sound_s(first, rate) * rate)]
+                rest = rest[int(first_sound_s(rest, rate) * rate) :]
                 for pause in PAUSES:
                     gap = np.zeros(int(pause * rate), dtype=np.float32)
                     joined = np.concatenate([head, gap, rest])

@@ -153,13 +153,17 @@ class Settings(BaseSettings):
     # (live captions); 0 = only the pass at the end of speech, which alone sets the final's
     # latency: less CPU per call (see bench/REPORT.md, concurrency)
     stt_interim_interval_s: float = Field(0.8, ge=0.0, le=10.0)
-    # local STT: quiet this long starts the pass over the whole phrase, and the phrase is final
-    # once that pass is done and the quiet has lasted the second; lower values bring the final
-    # transcript (and the look-ahead) sooner, but a pause mid-sentence may split the phrase in
-    # two passes (bench/REPORT.md session 7: 0.064 / 0.2 with NAVAN_VAD_MIN_SILENCE_S=0.40
-    # answered 0.08 s sooner; not the default until its accuracy on paused speech is measured)
-    stt_candidate_silence_s: float = Field(0.1, ge=0.02, le=1.0)
-    stt_final_silence_s: float = Field(0.3, ge=0.05, le=2.0)
+    # local STT: quiet this long starts the pass over the whole phrase, and its text goes out
+    # once that pass is done and the quiet has lasted the second (two VAD windows, 0.2 s): the
+    # look-ahead and livekit's preemptive reply start on it, ≈0.1 s before the end of turn
+    stt_candidate_silence_s: float = Field(0.064, ge=0.02, le=1.0)
+    stt_final_silence_s: float = Field(0.2, ge=0.05, le=2.0)
+    # local STT: what that early text is. "preflight": livekit's preflight transcript (its
+    # preemptive reply and the look-ahead start on it) and the final at the VAD's end of
+    # speech, so a pause shorter than the VAD silence never splits a sentence; "final": the
+    # final itself, splitting the sentence at such a pause (at 0.4 s pauses 21 % word errors
+    # against 12 %, bench/REPORT.md session 8)
+    stt_early_transcript: Literal["preflight", "final"] = "preflight"
     # local STT: vocabulary placed before the caller's speech as previous text (faster-whisper's
     # "hotwords"): "travel" = the built-in travel words and the cities the agent knows
     # (speech/vocabulary.py), "" = none, any other text is used as it is. On 8 kHz phone audio
@@ -169,6 +173,11 @@ class Settings(BaseSettings):
     stt_web_hints: str = Field("", max_length=1000)
     min_endpointing_delay_s: float = Field(0.4, ge=0.0, le=5.0)
     max_endpointing_delay_s: float = Field(3.0, ge=0.1, le=30.0)
+    # "dynamic": livekit's DynamicEndpointing raises min_endpointing_delay_s for a caller who
+    # pauses mid-request (a pause that did not end the turn, or a reply the caller cut off at
+    # once), each pause moving it (1 - endpointing_alpha) of the way there; "fixed": the setting
+    endpointing_mode: Literal["fixed", "dynamic"] = "dynamic"
+    endpointing_alpha: float = Field(0.9, gt=0.0, le=1.0)
     # "text": the caller's words decide whether a pause ends the turn ("...my flight to" waits
     # max_endpointing_delay_s, speech/text_turn.py); "vad": silence alone; "model": livekit's
     # local audio turn detector. "text" lets the VAD silence be shorter without answering half

@@ -144,6 +144,8 @@ def attach_lookahead(settings: Settings, session: AgentSession[Any]) -> Lookahea
         session, model, voice, read_only=READ_ONLY_TOOLS, handoffs=SPECIALIST_HANDOFFS
     )
     lookahead.attach()
+    if isinstance(session.stt, WhisperSTT):  # its text at a pause, before the final
+        session.stt.on("preflight_transcript", lookahead.on_preflight)
     return lookahead
 
 
@@ -166,8 +168,10 @@ def turn_handling_options(settings: Settings, turn_detection: Detection) -> Turn
     return {
         "turn_detection": turn_detection,
         "endpointing": {
+            "mode": settings.endpointing_mode,
             "min_delay": settings.min_endpointing_delay_s,
             "max_delay": settings.max_endpointing_delay_s,
+            "alpha": settings.endpointing_alpha,
         },
         # caller speech over the agent stops it; a cough that turns out to be no words
         # lets the agent resume where it was

@@ -158,6 +158,29 @@ async def test_session_takes_barge_in_and_endpointing_from_settings(
     assert session.userdata is state
 
 
+async def test_endpointing_learns_a_callers_mid_request_pauses_unless_fixed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """By default a caller who pauses 1 s mid-request (the turn held, no reply between) gets a
+    longer wait before the next end of turn; with NAVAN_ENDPOINTING_MODE=fixed the wait stays."""
+    from livekit.agents.voice.endpointing import create_endpointing
+
+    def after_a_pause(session: Any) -> float:
+        endpointing = create_endpointing(session.options.turn_handling["endpointing"])
+        endpointing.on_start_of_speech(10.0)
+        endpointing.on_end_of_speech(11.0)
+        endpointing.on_start_of_speech(12.0)  # the caller goes on after 1 s, no reply between
+        endpointing.on_end_of_speech(13.0)
+        return float(endpointing.min_delay)
+
+    learned = after_a_pause(_session(monkeypatch, NAVAN_MIN_ENDPOINTING_DELAY_S="0.3"))
+    assert learned == pytest.approx(0.9 * 0.3 + 0.1 * 1.0)
+    fixed = after_a_pause(
+        _session(monkeypatch, NAVAN_MIN_ENDPOINTING_DELAY_S="0.3", NAVAN_ENDPOINTING_MODE="fixed")
+    )
+    assert fixed == 0.3
+
+
 async def test_session_synthesizes_preemptively_unless_turned_off(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -202,3 +225,23 @@ async def test_the_lookahead_runs_with_the_rules_engine_and_piper_only(
     monkeypatch.setenv("NAVAN_LOCAL_LLM_ENGINE", "hybrid")
     hybrid = build_session(load_settings(), bundle, object())  # type: ignore[arg-type]
     assert attach_lookahead(load_settings(), hybrid) is None
+
+
+async def test_the_lookahead_hears_the_local_stts_preflight_transcripts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from navan_voice.speech.models import ModelBundle
+    from navan_voice.speech.piper_tts import load_piper_voice
+    from navan_voice.speech.vad import load_vad
+    from navan_voice.speech.whisper_engine import WhisperEngine
+    from navan_voice.worker import attach_lookahead
+
+    monkeypatch.setenv("NAVAN_PROFILE", "local")
+    bundle = ModelBundle(whisper=WhisperEngine.load(), vad=load_vad(), piper=load_piper_voice())
+    session = build_session(load_settings(), bundle, object())  # type: ignore[arg-type]
+    lookahead = attach_lookahead(load_settings(), session)
+    assert lookahead is not None
+    played: list[str] = []
+    monkeypatch.setattr(lookahead, "_play", played.append)
+    session.stt.emit("preflight_transcript", "When does my flight leave?")
+    assert played == ["When does my flight leave?"]

@@ -3,12 +3,14 @@
 livekit starts a reply on the final transcript (preemptive generation), but it runs tools only
 once the turn is committed, and a hand-off's new agent only after that. So with the local models
 the caller waits, after the end of turn, for the tools, the reply and piper's first piece
-(0.1-0.17 s: bench/REPORT.md, session 7), while the ≈0.12 s between the final transcript and the
-commit (the VAD's silence) is idle. The look-ahead plays the turn through in that gap, on a copy
-of the call state: the agent's decisions, its lookup tools and hand-offs to a specialist, until a
-reply; then the TTS renders that reply's first piece. The real turn runs as always; when its
-first piece is the same text, its audio is ready. A reply that needs no tool is left to livekit's
-preemptive synthesis, which starts on the same transcript (``NAVAN_PREEMPTIVE_TTS``).
+(0.1-0.17 s: bench/REPORT.md, session 7), while the time between the STT's text and the commit
+(the rest of the VAD's silence) is idle. The text is the local STT's preflight transcript at a
+pause (``on_preflight``) or any STT's final. The look-ahead plays the turn through in that gap,
+on a copy of the call state: the agent's decisions, its lookup tools and hand-offs to a
+specialist, until a reply; then the TTS renders that reply's first piece. The real turn runs as
+always; when its first piece is the same text, its audio is ready. A reply that needs no tool
+is left to livekit's preemptive synthesis, which starts on the same transcript
+(``NAVAN_PREEMPTIVE_TTS``).
 
 Only tools named in ``read_only`` (they read the database and change nothing but the call state,
 which here is a copy) and hand-offs in ``handoffs`` are run ahead; a turn that reaches any other
@@ -109,6 +111,7 @@ class Lookahead:
         self._read_only = read_only
         self._handoffs = handoffs
         self._heard: list[str] = []  # final transcripts of the turn in progress
+        self._last = ""  # the transcript last played ahead in this turn
         self._task: asyncio.Task[None] | None = None
         self.played = 0  # final transcripts played ahead
 
@@ -128,18 +131,32 @@ class Lookahead:
             self._tts.ahead_spoken,
         )
 
+    def on_preflight(self, text: str) -> None:
+        """A preflight transcript (the STT's text at a pause, before its final): play the turn
+        ahead from it; the final that follows with the same words is not played again."""
+        if text.strip():
+            self._play(" ".join([*self._heard, text]).strip())
+
     def _on_transcribed(self, ev: UserInputTranscribedEvent) -> None:
         if not ev.is_final or not ev.transcript.strip():
             return
         # the turn's text as livekit builds it: its final transcripts, joined by a space
         self._heard.append(ev.transcript)
+        self._play(" ".join(self._heard).strip())
+
+    def _play(self, transcript: str) -> None:
+        if transcript == self._last:
+            return  # already played (or playing) ahead
+        self._last = transcript
         if self._task is not None:
             self._task.cancel()
-        self._task = asyncio.create_task(self._run(" ".join(self._heard).strip()))
+        self._task = asyncio.create_task(self._run(transcript))
 
     def _on_item(self, ev: ConversationItemAddedEvent) -> None:
         if isinstance(ev.item, llm.ChatMessage) and ev.item.role == "user":
-            self._heard.clear()  # the turn was committed: the next final starts a new one
+            # the turn was committed: the next transcript starts a new one
+            self._heard.clear()
+            self._last = ""
 
     async def _run(self, transcript: str) -> None:
         self.played += 1

@@ -64,6 +64,7 @@ def _stt(
             interim_interval_s=settings.stt_interim_interval_s if captions else 0.0,
             candidate_silence_s=settings.stt_candidate_silence_s,
             final_silence_s=settings.stt_final_silence_s,
+            early=settings.stt_early_transcript,
             hints=resolve_hints(settings.stt_phone_hints if phone else settings.stt_web_hints),
         )
     key = settings.api_key(provider)

@@ -4,9 +4,20 @@ Streaming (when a VAD is given): the stream runs its own VAD over the incoming a
 caller speaks it transcribes the growing segment on a worker thread every ``interim_interval_s``
 of new audio and emits INTERIM_TRANSCRIPT. As soon as the caller goes quiet it starts a pass over
 everything said so far; when that pass is done and the silence has lasted ``final_silence_s``,
-the FINAL_TRANSCRIPT goes out at once -- usually before the session's own VAD has even declared
-the end of speech. A flush (the session's end of turn), the VAD's END_OF_SPEECH or the end of
-input finalise whatever is left. Only one pass runs at a time per stream.
+its text goes out at once -- before the session's own VAD has declared the end of speech:
+
+* ``early="preflight"`` (default): as a PREFLIGHT_TRANSCRIPT (livekit starts its preemptive
+  reply on it, and the STT emits ``"preflight_transcript"`` with the text for the look-ahead).
+  The segment stays open: if the caller goes on after the pause, the next pass covers the whole
+  sentence, and the FINAL_TRANSCRIPT comes at the VAD's END_OF_SPEECH, at once (a pass already
+  covers it). A pause shorter than the VAD's silence never splits a sentence in two passes.
+* ``early="final"``: as the FINAL_TRANSCRIPT, and a new segment starts. Sooner by nothing the
+  session can use, and a pause over ``final_silence_s`` splits the sentence, whose halves
+  Whisper hears apart: with 0.4 s pauses 84 % of sentences split and 21 % of words came out
+  wrong, against 3 % and 12 % as a preflight (bench/speech/stt_split.py, bench/REPORT.md).
+
+A flush (the session's end of turn), the VAD's END_OF_SPEECH or the end of input finalise
+whatever is left. Only one pass runs at a time per stream.
 """
 
 from __future__ import annotations
@@ -18,7 +29,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Literal
 
 import numpy as np
 from livekit.agents import (
@@ -44,8 +55,14 @@ CANDIDATE_SILENCE_S = 0.1  # quiet this long: start the pass that will likely be
 PROMPT_WINDOW_S = 2.0  # a segment that follows the previous one this closely gets its text
 
 
-class WhisperSTT(stt.STT[Any]):
-    """Whisper tiny.en on the CPU; streaming when constructed with a VAD."""
+EarlyTranscript = Literal["preflight", "final"]
+
+
+class WhisperSTT(stt.STT[Literal["preflight_transcript"]]):
+    """Whisper tiny.en on the CPU; streaming when constructed with a VAD.
+
+    Emits ``"preflight_transcript"`` (the text) whenever a stream sends a preflight transcript.
+    """
 
     def __init__(
         self,
@@ -58,6 +75,7 @@ class WhisperSTT(stt.STT[Any]):
         max_segment_s: float = 25.0,
         hints: str = "",
         beam_size: int = 0,
+        early: EarlyTranscript = "preflight",
     ) -> None:
         streaming = vad is not None
         super().__init__(
@@ -73,6 +91,7 @@ class WhisperSTT(stt.STT[Any]):
         self.interim_interval_s = interim_interval_s
         self.final_silence_s = final_silence_s
         self.candidate_silence_s = candidate_silence_s
+        self.early: EarlyTranscript = early
         self.max_segment_s = max_segment_s
         self.hints = hints  # vocabulary before every pass (speech/vocabulary.py)
         self.beam_size = beam_size  # 0: the engine's own
@@ -173,6 +192,7 @@ class _Segment:
     task: asyncio.Task[None] | None = None
     done: bool = False
     over_agent: bool = False  # began while the agent was mid-reply
+    preflight_covered: int = 0  # samples covered by the last preflight transcript
 
     def dropped(self, text: str) -> bool:
         """A backchannel over the agent: said to let it go on, so not a turn."""
@@ -293,6 +313,11 @@ class WhisperStream(stt.RecognizeStream):
         covered = seg.best is not None and seg.best_covered >= seg.voiced_end
         if covered and seg.silence_s >= self._owner.final_silence_s:
             # the caller paused and the text of everything said is ready: emit it now
+            if self._owner.early == "preflight":
+                if seg.preflight_covered < seg.best_covered:
+                    seg.preflight_covered = seg.best_covered
+                    self._preflight(seg)
+                return
             self._seg = _Segment(start_sample=self._clock) if self._vad_speaking else None
             await self._finalize(seg)
             return
@@ -362,6 +387,14 @@ class WhisperStream(stt.RecognizeStream):
             if result.text:
                 self._last_final_text, self._last_final_at = result.text, time.monotonic()
                 self._send(self._event(stt.SpeechEventType.FINAL_TRANSCRIPT, seg, result))
+
+    def _preflight(self, seg: _Segment) -> None:
+        """The text of the segment so far, stable unless the caller goes on (module doc)."""
+        result = seg.best
+        if result is None or not result.text or seg.dropped(result.text):
+            return
+        self._send(self._event(stt.SpeechEventType.PREFLIGHT_TRANSCRIPT, seg, result))
+        self._owner.emit("preflight_transcript", result.text)
 
     def _prompt(self) -> str:
         if time.monotonic() - self._last_final_at <= PROMPT_WINDOW_S:

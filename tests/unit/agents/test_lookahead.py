@@ -179,6 +179,52 @@ async def test_each_final_transcript_renders_the_turn_so_far(db: SessionFactory)
         ]
 
 
+async def test_a_preflight_is_played_ahead_and_its_final_not_again(db: SessionFactory) -> None:
+    async with phone_call(db) as (session, _, _, rendered):
+        ahead = Heard(
+            session,
+            LocalDialogueLLM(RulesEngine()),
+            rendered,
+            read_only=READ_ONLY_TOOLS,
+            handoffs=SPECIALIST_HANDOFFS,
+        )
+        ahead.heard = []
+        ahead.attach()
+
+        async def heard(text: str, *, preflight: bool) -> None:
+            if preflight:
+                ahead.on_preflight(text)
+            else:
+                session.emit(
+                    "user_input_transcribed",
+                    UserInputTranscribedEvent(transcript=text, is_final=True),
+                )
+            await asyncio.sleep(0.05)  # the look-ahead it started runs
+
+        await heard("Can I move my Denver flight", preflight=True)  # the caller pauses
+        await heard("Can I move my Denver flight to next Tuesday?", preflight=True)  # goes on
+        await heard("Can I move my Denver flight to next Tuesday?", preflight=False)  # final
+        session.emit(
+            "conversation_item_added",
+            ConversationItemAddedEvent(
+                item=llm.ChatMessage(role="user", content=["Can I move ... Tuesday?"])
+            ),
+        )
+        await heard("Yes.", preflight=True)  # the next turn, preflight then final
+        await heard("Yes.", preflight=False)
+        session.emit(
+            "conversation_item_added",
+            ConversationItemAddedEvent(item=llm.ChatMessage(role="user", content=["Yes."])),
+        )
+        await heard("Yes.", preflight=False)  # the same words in a new turn are played again
+        assert ahead.heard == [
+            "Can I move my Denver flight",
+            "Can I move my Denver flight to next Tuesday?",
+            "Yes.",
+            "Yes.",
+        ]
+
+
 def test_what_may_run_ahead_names_real_tools_and_nothing_that_writes(db: SessionFactory) -> None:
     from navan_voice.agents.escalation import EscalationAgent
     from navan_voice.agents.expenses import ExpensesAgent

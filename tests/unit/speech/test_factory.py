@@ -202,9 +202,12 @@ def test_stt_silence_settings_reach_the_adapter(
 ) -> None:
     default = factory.build_stt(settings(), bundle)
     assert isinstance(default, WhisperSTT)
-    assert (default.candidate_silence_s, default.final_silence_s) == (0.1, 0.3)
-    monkeypatch.setenv("NAVAN_STT_CANDIDATE_SILENCE_S", "0.064")
-    monkeypatch.setenv("NAVAN_STT_FINAL_SILENCE_S", "0.2")
+    assert (default.candidate_silence_s, default.final_silence_s) == (0.064, 0.2)
+    assert default.early == "preflight"
+    monkeypatch.setenv("NAVAN_STT_CANDIDATE_SILENCE_S", "0.1")
+    monkeypatch.setenv("NAVAN_STT_FINAL_SILENCE_S", "0.3")
+    monkeypatch.setenv("NAVAN_STT_EARLY_TRANSCRIPT", "final")
     tuned = factory.build_stt(settings(), bundle, captions=False)
     assert isinstance(tuned, WhisperSTT)
-    assert (tuned.candidate_silence_s, tuned.final_silence_s) == (0.064, 0.2)
+    assert (tuned.candidate_silence_s, tuned.final_silence_s) == (0.1, 0.3)
+    assert tuned.early == "final"

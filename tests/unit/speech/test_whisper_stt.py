@@ -207,3 +207,61 @@ async def test_a_backchannel_over_the_agent_is_dropped_and_an_answer_is_not(
     request = read_16k(synth_caller("Cancel my hotel.", "flite", caller_dir))
     events = await stream_events(model, request, 16000)
     assert {"cancel", "hotel"} <= words(" ".join(finals()))
+
+
+async def _paced_events(model: WhisperSTT, audio: FloatArray) -> list[stt.SpeechEvent]:
+    """Push 16 kHz ``audio`` (then 1 s of silence) in real time, as a call does: a pass then
+    runs while the caller is still quiet, not after all the audio has gone in."""
+    stream = model.stream()
+    padded = np.concatenate([audio, silence(1.0)])
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    for i, pos in enumerate(range(0, padded.size, 320)):
+        stream.push_frame(array_to_frame(padded[pos : pos + 320], 16000))
+        await asyncio.sleep(max(0.0, start + (i + 1) * 0.02 - loop.time()))
+    stream.end_input()
+    events = [ev async for ev in stream]
+    await stream.aclose()
+    return events
+
+
+def _trimmed(audio: FloatArray) -> FloatArray:
+    loud = np.nonzero(np.abs(audio) > 0.01)[0]
+    return audio[loud[0] : loud[-1] + 1]
+
+
+async def test_a_pause_mid_sentence_is_a_preflight_and_the_sentence_one_final(
+    engine: WhisperEngine, vad: Any, caller_dir: Path
+) -> None:
+    """A 0.45 s pause (under the VAD's 0.55 s silence) gives a preflight transcript of the first
+    half, and one final transcript of the whole sentence; with early="final" the pause splits
+    the sentence into two finals instead."""
+    head = read_16k(synth_caller("I need to change my flight", "festival", caller_dir))
+    rest = read_16k(synth_caller("to Boston next Tuesday.", "festival", caller_dir))
+    audio = np.concatenate([_trimmed(head), silence(0.45), _trimmed(rest)])
+
+    def texts(events: list[stt.SpeechEvent], kind: stt.SpeechEventType) -> list[str]:
+        return [ev.alternatives[0].text for ev in events if ev.type == kind]
+
+    model = WhisperSTT(
+        engine, vad=vad, interim_interval_s=0.0, candidate_silence_s=0.05, final_silence_s=0.15
+    )
+    announced: list[str] = []
+    model.on("preflight_transcript", announced.append)
+    events = await _paced_events(model, audio)
+    preflights = texts(events, stt.SpeechEventType.PREFLIGHT_TRANSCRIPT)
+    finals = texts(events, stt.SpeechEventType.FINAL_TRANSCRIPT)
+    assert preflights and "flight" in words(preflights[0]) and "boston" not in words(preflights[0])
+    assert len(finals) == 1 and {"flight", "boston", "tuesday"} <= words(finals[0])
+    assert announced == preflights  # the look-ahead hears each preflight's text
+
+    split = WhisperSTT(
+        engine,
+        vad=vad,
+        interim_interval_s=0.0,
+        candidate_silence_s=0.05,
+        final_silence_s=0.15,
+        early="final",
+    )
+    finals = texts(await _paced_events(split, audio), stt.SpeechEventType.FINAL_TRANSCRIPT)
+    assert len(finals) == 2 and "boston" in words(finals[1])
