@@ -11,12 +11,16 @@ time:
 
 * ``split_pct``: clips whose sentence came back as two or more finals;
 * ``wer_pct``: word errors of the finals joined, against the sentence (``bench.telephony.wer``);
-* ``final_p50_s``: last loud sample → the last final, wall clock.
+* ``final_p50_s``: last loud sample → the last final, wall clock;
+* ``early_end_pct`` (early ``end``: the preflight, and the early end of turn of
+  speech/early_end.py, text judged by ``text_turn.sure_end_of_turn``): clips whose turn the STT
+  ended early. With a pause, an early end there is a request answered half-way (it also shows
+  as a split); without, it is the turn that ends ≈0.25 s sooner.
 
 Both halves are cut at their sounds (> -45 dBFS), so the quiet between them is the pause.
 
     .venv/bin/python -m bench.speech.stt_split [--pauses 0,0.25,0.35]
-        [--settings 0.1/0.3/final,0.064/0.2/final,0.064/0.2/preflight]
+        [--settings 0.1/0.3/final,0.064/0.2/final,0.064/0.2/preflight,0.064/0.2/end]
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from bench.speech.turn_detector import PAIRS
 from bench.speech.vad_tail import first_sound_s, last_sound_s
 from bench.telephony.wer import normalize, word_errors
 from navan_voice.speech.audio import array_to_frame, resample
+from navan_voice.speech.text_turn import sure_end_of_turn
 from navan_voice.speech.vad import load_vad
 from navan_voice.speech.vocabulary import travel_hints
 from navan_voice.speech.whisper_engine import WhisperEngine
@@ -104,8 +109,11 @@ def phone_line(audio: np.ndarray, tmp: Path) -> np.ndarray:
 
 async def transcribe_live(
     model: WhisperSTT, audio: np.ndarray, rate: int
-) -> tuple[list[str], float]:
-    """Push ``audio`` (then 1 s of quiet) in real time; the finals and last sound → last final."""
+) -> tuple[list[str], float, int]:
+    """Push ``audio`` (then 1 s of quiet) in real time; the finals, last sound → last final, and
+    how many times the STT ended the turn early."""
+    ended: list[str] = []
+    model.on("end_of_turn", ended.append)
     end = last_sound_s(audio, rate)
     padded = np.concatenate([audio, np.zeros(rate, dtype=np.float32)])
     stream = model.stream()
@@ -127,7 +135,8 @@ async def transcribe_live(
             last = time.perf_counter()
     await pusher
     await stream.aclose()
-    return finals, last - start - end
+    model.off("end_of_turn", ended.append)
+    return finals, last - start - end, len(ended)
 
 
 def build(tmp: Path, pauses: list[float]) -> list[dict[str, Any]]:
@@ -157,7 +166,7 @@ def build(tmp: Path, pauses: list[float]) -> list[dict[str, Any]]:
 
 
 async def measure(
-    clips: list[dict[str, Any]], settings: list[tuple[float, float, EarlyTranscript]]
+    clips: list[dict[str, Any]], settings: list[tuple[float, float, str]]
 ) -> list[dict[str, Any]]:
     engine = WhisperEngine.load(cpu_threads=2)
     vad = load_vad(min_silence_duration=TURN_SILENCE_S)
@@ -170,13 +179,17 @@ async def measure(
                 interim_interval_s=0.0,
                 candidate_silence_s=candidate,
                 final_silence_s=final,
-                early=early,
+                early=cast(EarlyTranscript, "preflight" if early == "end" else early),
                 hints=travel_hints() if rate == 8000 else "",
             )
             for rate in RATES
         }
+        for model in models.values():
+            model.ends_turn = sure_end_of_turn if early == "end" else None
         for clip in clips:
-            finals, delay = await transcribe_live(models[clip["rate"]], clip["audio"], clip["rate"])
+            finals, delay, ended = await transcribe_live(
+                models[clip["rate"]], clip["audio"], clip["rate"]
+            )
             errors, words = word_errors(normalize(clip["text"]), normalize(" ".join(finals)))
             row = {k: clip[k] for k in ("voice", "rate", "pause", "text")}
             row |= {
@@ -187,6 +200,7 @@ async def measure(
                 "errors": errors,
                 "words": words,
                 "final_delay_s": round(delay, 3),
+                "early_ends": ended,
             }
             rows.append(row)
             print(json.dumps(row), flush=True)
@@ -214,6 +228,9 @@ def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     100 * sum(r["errors"] for r in group) / sum(r["words"] for r in group), 1
                 ),
                 "final_p50_s": round(statistics.median(r["final_delay_s"] for r in group), 3),
+                "early_end_pct": round(
+                    100 * sum(r.get("early_ends", 0) > 0 for r in group) / len(group), 1
+                ),
             }
         )
     return out
@@ -230,20 +247,21 @@ def main() -> None:
     settings = []
     for item in args.settings.split(","):
         candidate, final, early = item.split("/")
-        if early not in ("preflight", "final"):
-            parser.error(f"early must be preflight or final, not {early!r}")
-        settings.append((float(candidate), float(final), cast(EarlyTranscript, early)))
+        if early not in ("preflight", "final", "end"):
+            parser.error(f"early must be preflight, final or end, not {early!r}")
+        settings.append((float(candidate), float(final), early))
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         clips = build(Path(tmp), pauses)
         rows = asyncio.run(measure(clips, settings))
     table = summarize(rows)
-    print("\ncandidate  final  early      pause  clips  split   WER    final p50")
+    print("\ncandidate  final  early      pause  clips  split   WER    final p50  early end")
     for t in table:
         print(
             f"{t['candidate_s']:9.3f} {t['final_s']:6.2f} {t['early']:10s} {t['pause_s']:6.2f} "
             f"{t['clips']:6d} "
             f"{t['split_pct']:5.1f}% {t['wer_pct']:5.1f}%  {t['final_p50_s']:.3f} s"
+            f"  {t['early_end_pct']:5.1f}%"
         )
     result = {
         "measured_at": datetime.now(UTC).isoformat(),

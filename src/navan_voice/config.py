@@ -164,6 +164,12 @@ class Settings(BaseSettings):
     # final itself, splitting the sentence at such a pause (at 0.4 s pauses 21 % word errors
     # against 12 %, bench/REPORT.md session 8)
     stt_early_transcript: Literal["preflight", "final"] = "preflight"
+    # local STT with the text turn rules: when that early text is a finished request ("When does
+    # my flight to New York leave?", speech/text_turn.py sure_end_of_turn), it is the final and
+    # the speech ends there, without waiting out vad_min_silence_s (speech/early_end.py); any
+    # other pause waits the full silence. Needs min_endpointing_delay_s under that early point
+    # (≈0.2 s of quiet) to gain anything
+    early_end_of_turn: bool = True
     # local STT: vocabulary placed before the caller's speech as previous text (faster-whisper's
     # "hotwords"): "travel" = the built-in travel words and the cities the agent knows
     # (speech/vocabulary.py), "" = none, any other text is used as it is. On 8 kHz phone audio

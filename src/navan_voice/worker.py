@@ -23,6 +23,7 @@ from livekit.agents import (
     JobRequest,
     room_io,
 )
+from livekit.agents.stt import STT
 from livekit.agents.vad import VAD
 from livekit.agents.voice.turn import TurnHandlingOptions
 
@@ -44,10 +45,12 @@ from navan_voice.recording.api import (
 from navan_voice.recording.recorder import CallRecorder
 from navan_voice.recording.redaction import install_log_redaction
 from navan_voice.speech.dialogue.engine import LocalDialogueLLM
+from navan_voice.speech.early_end import EarlyEndVAD
 from navan_voice.speech.factory import build_llm, build_stt, build_tts, build_turn_detection
 from navan_voice.speech.models import ModelBundle, load_local_models
 from navan_voice.speech.onset import OnsetVAD
 from navan_voice.speech.piper_tts import PiperTTS
+from navan_voice.speech.text_turn import TextTurnDetector, sure_end_of_turn
 from navan_voice.speech.turn import Detection, with_threshold
 from navan_voice.speech.whisper_stt import WhisperSTT
 from navan_voice.telephony.calls import make_transfer_hook, outbound_notice
@@ -116,8 +119,9 @@ def build_session(
         build_turn_detection(settings, models), settings.turn_unlikely_threshold
     )
     stt = build_stt(settings, models, captions=not phone)
+    early = early_end_vad(settings, models.vad, stt, detection)
     session: AgentSession[Any] = AgentSession(
-        vad=session_vad(settings, models.vad),
+        vad=session_vad(settings, early or models.vad),
         stt=stt,
         llm=build_llm(settings),
         tts=build_tts(settings, models),
@@ -147,6 +151,29 @@ def attach_lookahead(settings: Settings, session: AgentSession[Any]) -> Lookahea
     if isinstance(session.stt, WhisperSTT):  # its text at a pause, before the final
         session.stt.on("preflight_transcript", lookahead.on_preflight)
     return lookahead
+
+
+def early_end_vad(
+    settings: Settings, loaded: VAD | None, stt: STT[Any], detection: Detection
+) -> EarlyEndVAD | None:
+    """The early end of turn (speech/early_end.py): the local STT judges its early text with the
+    text rules, and a finished request ends the speech on this call's VAD at once. Only with
+    the local streaming STT (its early text) and the text turn rules (which judge the rest)."""
+    if not settings.early_end_of_turn or loaded is None or not isinstance(stt, WhisperSTT):
+        return None
+    if settings.stt_early_transcript != "preflight" or not isinstance(detection, TextTurnDetector):
+        return None
+    early = EarlyEndVAD(loaded)
+    stt.ends_turn = sure_end_of_turn
+    stt.on("end_of_turn", lambda _text: early.end_speech_now())
+    return early
+
+
+def early_end_of(session: AgentSession[Any]) -> EarlyEndVAD | None:
+    """The call's early-end VAD, under the onset wrapper if there is one."""
+    vad = session.vad
+    inner = vad.inner if isinstance(vad, OnsetVAD) else vad
+    return inner if isinstance(inner, EarlyEndVAD) else None
 
 
 def session_vad(settings: Settings, loaded: VAD | None) -> VAD | None:
@@ -234,6 +261,8 @@ async def entrypoint(ctx: JobContext) -> None:
     ctx.add_shutdown_callback(recorder.aclose)
     if (lookahead := attach_lookahead(settings, session)) is not None:
         ctx.add_shutdown_callback(lookahead.aclose)
+    if (early := early_end_of(session)) is not None:
+        ctx.add_shutdown_callback(early.aclose)
     # web calls: screen share → context (+ a look_at_screen tool) and a talking avatar;
     # a caller that cannot show video (phone, `navan-voice call`) gets neither
     visual = None if is_sip else VisualContext(ctx.room, session, images=settings.vision_images)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from navan_voice.config import load_settings
-from navan_voice.worker import CallLoad, build_session
+from navan_voice.worker import CallLoad, build_session, early_end_of
 
 pytestmark = pytest.mark.unit
 
@@ -245,3 +245,34 @@ async def test_the_lookahead_hears_the_local_stts_preflight_transcripts(
     monkeypatch.setattr(lookahead, "_play", played.append)
     session.stt.emit("preflight_transcript", "When does my flight leave?")
     assert played == ["When does my flight leave?"]
+
+
+async def test_the_local_stts_finished_requests_end_the_speech_on_the_calls_vad(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The early end of turn: the local STT judges its early text with the strict text rules,
+    and its "end_of_turn" ends the speech on this call's VAD; not with a cloud STT, with other
+    turn detection, or when switched off."""
+    from navan_voice.speech.models import ModelBundle
+    from navan_voice.speech.piper_tts import load_piper_voice
+    from navan_voice.speech.text_turn import sure_end_of_turn
+    from navan_voice.speech.vad import load_vad
+    from navan_voice.speech.whisper_engine import WhisperEngine
+
+    monkeypatch.setenv("NAVAN_PROFILE", "local")
+    bundle = ModelBundle(whisper=WhisperEngine.load(), vad=load_vad(), piper=load_piper_voice())
+    session = build_session(load_settings(), bundle, object())  # type: ignore[arg-type]
+    early = early_end_of(session)
+    assert early is not None and session.stt.ends_turn is sure_end_of_turn
+    ended: list[bool] = []
+    monkeypatch.setattr(early, "end_speech_now", lambda: ended.append(True) or True)
+    session.stt.emit("end_of_turn", "When does my flight leave?")
+    assert ended == [True]
+
+    for env in ({"NAVAN_EARLY_END_OF_TURN": "false"}, {"NAVAN_TURN_DETECTION": "vad"}):
+        with monkeypatch.context() as patched:
+            for key, value in env.items():
+                patched.setenv(key, value)
+            plain = build_session(load_settings(), bundle, object())  # type: ignore[arg-type]
+            assert early_end_of(plain) is None and plain.stt.ends_turn is None
+    assert early_end_of(_session(monkeypatch)) is None  # a cloud STT has no early text to judge

@@ -46,6 +46,10 @@ class OnsetVAD(vad.VAD):
         self._inner = inner
 
     @property
+    def inner(self) -> vad.VAD:
+        return self._inner
+
+    @property
     def model(self) -> str:
         return self._inner.model
 

@@ -11,6 +11,9 @@ its text goes out at once -- before the session's own VAD has declared the end o
   The segment stays open: if the caller goes on after the pause, the next pass covers the whole
   sentence, and the FINAL_TRANSCRIPT comes at the VAD's END_OF_SPEECH, at once (a pass already
   covers it). A pause shorter than the VAD's silence never splits a sentence in two passes.
+  With ``ends_turn`` set (the worker's early end of turn, speech/early_end.py), early text that
+  is a finished request goes out as the FINAL_TRANSCRIPT instead, and the STT emits
+  ``"end_of_turn"`` so the session's VAD ends the speech without waiting out its silence.
 * ``early="final"``: as the FINAL_TRANSCRIPT, and a new segment starts. Sooner by nothing the
   session can use, and a pause over ``final_silence_s`` splits the sentence, whose halves
   Whisper hears apart: with 0.4 s pauses 84 % of sentences split and 21 % of words came out
@@ -58,10 +61,12 @@ PROMPT_WINDOW_S = 2.0  # a segment that follows the previous one this closely ge
 EarlyTranscript = Literal["preflight", "final"]
 
 
-class WhisperSTT(stt.STT[Literal["preflight_transcript"]]):
+class WhisperSTT(stt.STT[Literal["preflight_transcript", "end_of_turn"]]):
     """Whisper tiny.en on the CPU; streaming when constructed with a VAD.
 
-    Emits ``"preflight_transcript"`` (the text) whenever a stream sends a preflight transcript.
+    Emits ``"preflight_transcript"`` (the text) whenever a stream sends a preflight transcript,
+    or early text it judged a finished request; then ``"end_of_turn"`` (the text) once that
+    text has gone out as the final transcript (see ``ends_turn``).
     """
 
     def __init__(
@@ -98,6 +103,11 @@ class WhisperSTT(stt.STT[Literal["preflight_transcript"]]):
         # set by the worker: True while the agent is in the middle of a reply (speaking, or
         # paused by the caller's voice); a backchannel said then is dropped (speech/backchannel)
         self.agent_mid_reply: Callable[[], bool] | None = None
+        # set by the worker with the early end of turn (speech/early_end.py): True if the early
+        # text is a finished request. Such text goes out as the FINAL_TRANSCRIPT at once, not as
+        # a preflight, and the stream emits "end_of_turn" for the session's VAD to end the
+        # speech; whatever the caller says next is a new segment.
+        self.ends_turn: Callable[[str], bool] | None = None
 
     def is_agent_mid_reply(self) -> bool:
         return self.agent_mid_reply is not None and self.agent_mid_reply()
@@ -316,7 +326,10 @@ class WhisperStream(stt.RecognizeStream):
             if self._owner.early == "preflight":
                 if seg.preflight_covered < seg.best_covered:
                     seg.preflight_covered = seg.best_covered
-                    self._preflight(seg)
+                    if self._finished(seg):
+                        await self._end_turn_early(seg)
+                    else:
+                        self._preflight(seg)
                 return
             self._seg = _Segment(start_sample=self._clock) if self._vad_speaking else None
             await self._finalize(seg)
@@ -387,6 +400,22 @@ class WhisperStream(stt.RecognizeStream):
             if result.text:
                 self._last_final_text, self._last_final_at = result.text, time.monotonic()
                 self._send(self._event(stt.SpeechEventType.FINAL_TRANSCRIPT, seg, result))
+
+    def _finished(self, seg: _Segment) -> bool:
+        judge, result = self._owner.ends_turn, seg.best
+        if judge is None or result is None or not result.text or seg.dropped(result.text):
+            return False
+        return judge(result.text)
+
+    async def _end_turn_early(self, seg: _Segment) -> None:
+        """The words at this pause are a finished request: final now, then "end_of_turn"."""
+        assert seg.best is not None
+        text = seg.best.text
+        self._owner.emit("preflight_transcript", text)  # the look-ahead starts on it as ever
+        self._seg = _Segment(start_sample=self._clock) if self._vad_speaking else None
+        await self._finalize(seg)
+        logger.debug("early end of turn after %.2f s of quiet: %r", seg.silence_s, text)
+        self._owner.emit("end_of_turn", text)
 
     def _preflight(self, seg: _Segment) -> None:
         """The text of the segment so far, stable unless the caller goes on (module doc)."""

@@ -12,6 +12,7 @@ from navan_voice.speech.text_turn import (
     INCOMPLETE,
     TextTurnDetector,
     end_of_turn_probability,
+    sure_end_of_turn,
 )
 
 
@@ -100,3 +101,38 @@ def test_the_rules_are_english_only() -> None:
 )
 def test_a_wh_question_may_end_on_its_preposition(transcript: str, finished: bool) -> None:
     assert (end_of_turn_probability(transcript) == COMPLETE) is finished
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "When does my flight to New York leave?",
+        "Can you cancel my hotel in Chicago?",
+        "when does my flight to new york leave",  # Whisper at 16 kHz often writes no full stop
+        "I need to change my flight to Boston next Tuesday.",
+        "Yes.",
+        "No, that's all.",
+        "Thank you.",
+        "The second one.",
+    ],
+)
+def test_a_finished_request_is_sure_enough_to_end_the_turn_early(text: str) -> None:
+    assert sure_end_of_turn(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I need to change my flight to",  # the rules wait
+        "I need to change my flight.",  # "...my flight | to Boston": callers go on after it
+        "Is there an earlier flight?",
+        "Can you move my return flight?",
+        "My confirmation code is N V.",  # a code being spelled
+        "I'd like to fly UA.",  # an airline's letters before the number
+        "Hi.",
+        "Can you tell me?",
+        "",
+    ],
+)
+def test_words_callers_go_on_after_wait_the_ordinary_silence(text: str) -> None:
+    assert not sure_end_of_turn(text)

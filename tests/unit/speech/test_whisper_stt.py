@@ -265,3 +265,65 @@ async def test_a_pause_mid_sentence_is_a_preflight_and_the_sentence_one_final(
     )
     finals = texts(await _paced_events(split, audio), stt.SpeechEventType.FINAL_TRANSCRIPT)
     assert len(finals) == 2 and "boston" in words(finals[1])
+
+
+async def _paced_arrivals(
+    model: WhisperSTT, audio: FloatArray
+) -> list[tuple[stt.SpeechEventType, float]]:
+    """As ``_paced_events``, each event with the seconds of audio pushed when it arrived."""
+    stream = model.stream()
+    padded = np.concatenate([audio, silence(1.0)])
+    pushed = 0.0
+
+    async def push() -> None:
+        nonlocal pushed
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        for i, pos in enumerate(range(0, padded.size, 320)):
+            stream.push_frame(array_to_frame(padded[pos : pos + 320], 16000))
+            pushed = (pos + 320) / 16000
+            await asyncio.sleep(max(0.0, start + (i + 1) * 0.02 - loop.time()))
+        stream.end_input()
+
+    pusher = asyncio.create_task(push())
+    arrivals = [(ev.type, pushed) async for ev in stream]
+    await pusher
+    await stream.aclose()
+    return arrivals
+
+
+async def test_a_finished_request_is_final_at_the_pause_and_ends_the_turn(
+    engine: WhisperEngine, vad: Any, caller_dir: Path
+) -> None:
+    """With ``ends_turn`` (the worker's early end of turn), early text judged a finished
+    request is the final transcript at the pause, before the VAD's 0.55 s silence is over, and
+    "end_of_turn" carries it; text judged unfinished stays a preflight and the final waits for
+    the VAD's end of speech."""
+    said = "When does my flight to Boston leave?"
+    audio = _trimmed(read_16k(synth_caller(said, "festival", caller_dir)))
+    speech_s = audio.size / 16000
+    final = stt.SpeechEventType.FINAL_TRANSCRIPT
+
+    def model(judge: Any) -> WhisperSTT:
+        built = WhisperSTT(
+            engine, vad=vad, interim_interval_s=0.0, candidate_silence_s=0.05, final_silence_s=0.15
+        )
+        built.ends_turn = judge
+        return built
+
+    judged: list[str] = []
+    ended: list[str] = []
+    early = model(lambda text: judged.append(text) or True)
+    early.on("end_of_turn", ended.append)
+    arrivals = await _paced_arrivals(early, audio)
+    finals = [at for kind, at in arrivals if kind == final]
+    assert len(finals) == 1 and finals[0] - speech_s < 0.55
+    assert stt.SpeechEventType.PREFLIGHT_TRANSCRIPT not in [kind for kind, _ in arrivals]
+    assert len(ended) == 1 and {"flight", "boston"} <= words(ended[0]) and judged == ended
+
+    held = model(lambda text: False)
+    held.on("end_of_turn", ended.append)
+    arrivals = await _paced_arrivals(held, audio)
+    finals = [at for kind, at in arrivals if kind == final]
+    assert stt.SpeechEventType.PREFLIGHT_TRANSCRIPT in [kind for kind, _ in arrivals]
+    assert len(finals) == 1 and finals[0] - speech_s >= 0.55 and len(ended) == 1
