@@ -167,9 +167,11 @@ class Settings(BaseSettings):
     # local STT with the text turn rules: when that early text is a finished request ("When does
     # my flight to New York leave?", speech/text_turn.py sure_end_of_turn), it is the final and
     # the speech ends there, without waiting out vad_min_silence_s (speech/early_end.py); any
-    # other pause waits the full silence. Needs min_endpointing_delay_s under that early point
-    # (≈0.2 s of quiet) to gain anything
-    early_end_of_turn: bool = True
+    # other pause waits the full silence. Off by default: on 2 cores it commits the turn 0.07 s
+    # sooner, but the look-ahead then has no time to render the reply's first words, so
+    # voice-to-voice is unchanged (0.91 s p50 either way), and ≈5-6 % of 0.3-0.4 s mid-sentence
+    # pauses get answered half-way (bench/REPORT.md session 9). Worth trying with a faster STT
+    early_end_of_turn: bool = False
     # local STT: vocabulary placed before the caller's speech as previous text (faster-whisper's
     # "hotwords"): "travel" = the built-in travel words and the cities the agent knows
     # (speech/vocabulary.py), "" = none, any other text is used as it is. On 8 kHz phone audio

@@ -1,7 +1,7 @@
 """The early end of turn in a real call (real livekit-server, real worker with the local models):
 a finished question ends the caller's speech at the STT's first pass over it, not after the VAD's
-silence, and the agent answers it. With ``NAVAN_EARLY_END_OF_TURN=false`` the worker logs no
-count and this test fails (checked by hand)."""
+silence, and the agent answers it. It is switched on here (``NAVAN_EARLY_END_OF_TURN=true``;
+off by default); without it the worker logs no count and this test fails (checked by hand)."""
 
 from __future__ import annotations
 
@@ -34,8 +34,12 @@ async def early_end_count(log: Path, timeout: float = 30.0) -> tuple[int, int]:
 
 
 async def test_a_finished_question_ends_the_turn_at_the_first_pause(
-    stack_settings: Settings, workers: WorkerFactory, caller_wav: Callable[[str], Path]
+    stack_settings: Settings,
+    workers: WorkerFactory,
+    caller_wav: Callable[[str], Path],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("NAVAN_EARLY_END_OF_TURN", "true")  # the worker inherits the environment
     worker = workers(0)
     question = caller_wav("When does my flight to New York leave?")
     report = await run_call(stack_settings, [question], phone="+14155550123", reply_timeout=90)

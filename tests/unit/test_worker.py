@@ -252,7 +252,7 @@ async def test_the_local_stts_finished_requests_end_the_speech_on_the_calls_vad(
 ) -> None:
     """The early end of turn: the local STT judges its early text with the strict text rules,
     and its "end_of_turn" ends the speech on this call's VAD; not with a cloud STT, with other
-    turn detection, or when switched off."""
+    turn detection, or when switched off (the default)."""
     from navan_voice.speech.models import ModelBundle
     from navan_voice.speech.piper_tts import load_piper_voice
     from navan_voice.speech.text_turn import sure_end_of_turn
@@ -260,6 +260,7 @@ async def test_the_local_stts_finished_requests_end_the_speech_on_the_calls_vad(
     from navan_voice.speech.whisper_engine import WhisperEngine
 
     monkeypatch.setenv("NAVAN_PROFILE", "local")
+    monkeypatch.setenv("NAVAN_EARLY_END_OF_TURN", "true")
     bundle = ModelBundle(whisper=WhisperEngine.load(), vad=load_vad(), piper=load_piper_voice())
     session = build_session(load_settings(), bundle, object())  # type: ignore[arg-type]
     early = early_end_of(session)
@@ -269,10 +270,13 @@ async def test_the_local_stts_finished_requests_end_the_speech_on_the_calls_vad(
     session.stt.emit("end_of_turn", "When does my flight leave?")
     assert ended == [True]
 
-    for env in ({"NAVAN_EARLY_END_OF_TURN": "false"}, {"NAVAN_TURN_DETECTION": "vad"}):
+    for env in ({"NAVAN_EARLY_END_OF_TURN": None}, {"NAVAN_TURN_DETECTION": "vad"}):
         with monkeypatch.context() as patched:
             for key, value in env.items():
-                patched.setenv(key, value)
+                if value is None:
+                    patched.delenv(key)
+                else:
+                    patched.setenv(key, value)
             plain = build_session(load_settings(), bundle, object())  # type: ignore[arg-type]
             assert early_end_of(plain) is None and plain.stt.ends_turn is None
     assert early_end_of(_session(monkeypatch)) is None  # a cloud STT has no early text to judge
