@@ -23,8 +23,9 @@ import dataclasses
 import logging
 import weakref
 
-from livekit import rtc
 from livekit.agents import vad
+
+from navan_voice.speech.onset import ForwardingVADStream
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ class EarlyEndVAD(vad.VAD):
         )
 
 
-class EarlyEndVADStream(vad.VADStream):
+class EarlyEndVADStream(ForwardingVADStream):
     """The inner stream's events, with an early END_OF_SPEECH on request (see the module)."""
 
     def __init__(self, owner: EarlyEndVAD, inner: vad.VADStream) -> None:
@@ -169,24 +170,6 @@ class EarlyEndVADStream(vad.VADStream):
             )
         )
         return True
-
-    def push_frame(self, frame: rtc.AudioFrame) -> None:
-        self._check_input_not_ended()
-        self._check_not_closed()
-        self._inner.push_frame(frame)
-
-    def flush(self) -> None:
-        self._check_input_not_ended()
-        self._check_not_closed()
-        self._inner.flush()
-
-    def end_input(self) -> None:
-        self._inner.end_input()
-        self._input_ch.close()
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-        await super().aclose()
 
 
 def _window_s(ev: vad.VADEvent) -> float:

@@ -61,7 +61,32 @@ class OnsetVAD(vad.VAD):
         return OnsetVADStream(self, self._inner.stream())
 
 
-class OnsetVADStream(vad.VADStream):
+class ForwardingVADStream(vad.VADStream):
+    """A VAD stream whose audio goes to ``_inner`` (set before ``super().__init__``), the base
+    of the wrappers that rewrite its events: OnsetVADStream, early_end.EarlyEndVADStream."""
+
+    _inner: vad.VADStream
+
+    def push_frame(self, frame: rtc.AudioFrame) -> None:
+        self._check_input_not_ended()
+        self._check_not_closed()
+        self._inner.push_frame(frame)
+
+    def flush(self) -> None:
+        self._check_input_not_ended()
+        self._check_not_closed()
+        self._inner.flush()
+
+    def end_input(self) -> None:
+        self._inner.end_input()
+        self._input_ch.close()
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+        await super().aclose()
+
+
+class OnsetVADStream(ForwardingVADStream):
     """Frames go straight to the inner stream; its events come back with the onset credited."""
 
     def __init__(self, owner: OnsetVAD, inner: vad.VADStream) -> None:
@@ -128,21 +153,3 @@ class OnsetVADStream(vad.VADStream):
         if start == 0 or run >= MAX_ONSET_S:
             return 0.0  # loud as far back as we know: no onset to credit
         return run
-
-    def push_frame(self, frame: rtc.AudioFrame) -> None:
-        self._check_input_not_ended()
-        self._check_not_closed()
-        self._inner.push_frame(frame)
-
-    def flush(self) -> None:
-        self._check_input_not_ended()
-        self._check_not_closed()
-        self._inner.flush()
-
-    def end_input(self) -> None:
-        self._inner.end_input()
-        self._input_ch.close()
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-        await super().aclose()
