@@ -1,7 +1,10 @@
 """The early end of turn in a real call (real livekit-server, real worker with the local models):
 a finished question ends the caller's speech at the STT's first pass over it, not after the VAD's
 silence, and the agent answers it. It is switched on here (``NAVAN_EARLY_END_OF_TURN=true``;
-off by default); without it the worker logs no count and this test fails (checked by hand)."""
+off by default); without it the worker logs no count and this test fails (checked by hand).
+The VAD's silence is lengthened to 1.5 s here so that the STT's first pass is sure to be ready
+before the VAD would end the speech on its own: at the default 0.45 s, a loaded machine (the full
+suite on 2 cores) can finish that pass after the VAD and there is nothing left to end early."""
 
 from __future__ import annotations
 
@@ -40,6 +43,7 @@ async def test_a_finished_question_ends_the_turn_at_the_first_pause(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("NAVAN_EARLY_END_OF_TURN", "true")  # the worker inherits the environment
+    monkeypatch.setenv("NAVAN_VAD_MIN_SILENCE_S", "1.5")  # see the module
     worker = workers(0)
     question = caller_wav("When does my flight to New York leave?")
     report = await run_call(stack_settings, [question], phone="+14155550123", reply_timeout=90)
