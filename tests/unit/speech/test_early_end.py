@@ -4,6 +4,7 @@ caller speaking again as a new start, and never ends speech that is still going 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ RATE = 16000
 VAD_SILENCE_S = 0.55  # the fixture's Silero
 MIN_INTERRUPTION_S = 0.1  # speech livekit interrupts the agent on (the setting's default)
 START, END = lk_vad.VADEventType.START_OF_SPEECH, lk_vad.VADEventType.END_OF_SPEECH
+INFERENCE = lk_vad.VADEventType.INFERENCE_DONE
 
 
 def _trimmed(audio: FloatArray) -> FloatArray:
@@ -29,28 +31,35 @@ def _trimmed(audio: FloatArray) -> FloatArray:
     return audio[loud[0] : loud[-1] + 1]
 
 
+Ask = Callable[[lk_vad.VADEvent, list[bool]], bool]
+
+
+def _at_quiet(quiet_s: float) -> Ask:
+    """Ask once, when the caller has been quiet ``quiet_s`` inside a segment."""
+    return lambda ev, answers: (
+        ev.type == INFERENCE
+        and ev.speaking
+        and ev.raw_accumulated_silence >= quiet_s
+        and not answers
+    )
+
+
 async def _events(
-    model: EarlyEndVAD, audio: FloatArray, *, end_after_quiet_s: float | None
+    model: EarlyEndVAD, audio: FloatArray, *, ask: Ask | None
 ) -> tuple[list[lk_vad.VADEvent], list[bool]]:
-    """Run ``audio`` (then 1 s of quiet) through a stream; once the caller has been quiet
-    ``end_after_quiet_s`` inside a segment, ask for the early end (each answer is returned)."""
+    """Run ``audio`` (then 1 s of quiet) through a stream, asking for the early end after each
+    event ``ask`` picks (given the answers so far); the events and the answers are returned."""
     stream = model.stream()
     padded = np.concatenate([audio, silence(1.0)])
     step = int(0.02 * RATE)
     for pos in range(0, padded.size - step + 1, step):
         stream.push_frame(array_to_frame(padded[pos : pos + step], RATE))
     stream.end_input()
-    events, answers = [], []
+    events: list[lk_vad.VADEvent] = []
+    answers: list[bool] = []
     async for ev in stream:
         events.append(ev)
-        quiet = ev.raw_accumulated_silence
-        if (
-            end_after_quiet_s is not None
-            and ev.type == lk_vad.VADEventType.INFERENCE_DONE
-            and ev.speaking
-            and quiet >= end_after_quiet_s
-            and not answers
-        ):
+        if ask is not None and ask(ev, answers):
             answers.append(model.end_speech_now())
     await stream.aclose()
     return events, answers
@@ -66,9 +75,9 @@ def question(caller_dir: Path) -> FloatArray:
 
 
 async def test_asked_at_a_pause_the_speech_ends_there(vad: Any, question: FloatArray) -> None:
-    plain, _ = await _events(EarlyEndVAD(vad), question, end_after_quiet_s=None)
+    plain, _ = await _events(EarlyEndVAD(vad), question, ask=None)
     model = EarlyEndVAD(vad)
-    early, answers = await _events(model, question, end_after_quiet_s=0.15)
+    early, answers = await _events(model, question, ask=_at_quiet(0.15))
     assert answers == [True] and (model.ended, model.resumed) == (1, 0)
     (start, plain_end), (_, early_end) = _bounds(plain), _bounds(early)
     assert [kind for kind, _ in _bounds(early)] == [START, END]  # Silero's own END is swallowed
@@ -86,10 +95,10 @@ async def test_a_caller_who_goes_on_starts_speaking_again(vad: Any, caller_dir: 
     head = _trimmed(read_16k(synth_caller("I need to change my flight", "festival", caller_dir)))
     rest = _trimmed(read_16k(synth_caller("to Boston next Tuesday.", "festival", caller_dir)))
     audio = np.concatenate([head, silence(0.4), rest])
-    plain, _ = await _events(EarlyEndVAD(vad), audio, end_after_quiet_s=None)
+    plain, _ = await _events(EarlyEndVAD(vad), audio, ask=None)
     assert [kind for kind, _ in _bounds(plain)] == [START, END]  # 0.4 s: one segment to Silero
     model = EarlyEndVAD(vad)
-    events, answers = await _events(model, audio, end_after_quiet_s=0.15)
+    events, answers = await _events(model, audio, ask=_at_quiet(0.15))
     assert answers == [True]
     assert (model.ended, model.resumed) == (1, 1)  # counted: the call logs how often it erred
     bounds = _bounds(events)
@@ -105,19 +114,10 @@ async def test_a_caller_who_goes_on_starts_speaking_again(vad: Any, caller_dir: 
 
 
 async def test_no_early_end_while_the_caller_speaks(vad: Any, question: FloatArray) -> None:
-    model = EarlyEndVAD(vad)
-    stream = model.stream()
-    padded = np.concatenate([question, silence(1.0)])
-    step = int(0.02 * RATE)
-    for pos in range(0, padded.size - step + 1, step):
-        stream.push_frame(array_to_frame(padded[pos : pos + step], RATE))
-    stream.end_input()
-    answers, events = [], []
-    async for ev in stream:
-        events.append(ev)
-        if ev.type == lk_vad.VADEventType.INFERENCE_DONE and ev.speaking and ev.probability > 0.9:
-            answers.append(model.end_speech_now())  # mid-word: refused
-    await stream.aclose()
-    assert answers and not any(answers)
-    plain, _ = await _events(EarlyEndVAD(vad), question, end_after_quiet_s=None)
+    def mid_word(ev: lk_vad.VADEvent, _: list[bool]) -> bool:
+        return ev.type == INFERENCE and ev.speaking and ev.probability > 0.9
+
+    events, answers = await _events(EarlyEndVAD(vad), question, ask=mid_word)
+    assert answers and not any(answers)  # asked mid-word: refused every time
+    plain, _ = await _events(EarlyEndVAD(vad), question, ask=None)
     assert _bounds(events) == _bounds(plain)
