@@ -149,6 +149,10 @@ class Settings(BaseSettings):
 
     # --- speech tuning -----------------------------------------------------------------------
     stt_threads: int = Field(2, ge=1, le=64)
+    # local TTS: piper's onnxruntime threads per process; 0 = its default (one per core, busy-
+    # waiting between runs). A set count also stops the busy-waiting: with several calls on a
+    # few cores, p95 of the first audio drops and p50 rises (bench/speech/threads.py)
+    tts_threads: int = Field(0, ge=0, le=64)
     # local STT: transcribe the caller's growing phrase every this many seconds of new speech
     # (live captions); 0 = only the pass at the end of speech, which alone sets the final's
     # latency: less CPU per call (see bench/REPORT.md, concurrency)

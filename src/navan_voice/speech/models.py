@@ -52,7 +52,9 @@ def load_local_models(settings: Settings) -> ModelBundle:
         timed("whisper")
     if "local" in settings.chain("tts"):
         started = time.perf_counter()
-        bundle.piper = load_piper_voice()
+        bundle.piper = load_piper_voice(
+            threads=settings.tts_threads, spin=settings.tts_threads == 0
+        )
         timed("piper")
     if settings.turn_detection == "model":
         started = time.perf_counter()

