@@ -133,7 +133,9 @@ def build_llm(settings: Settings) -> llm.LLM[Any]:
 # --- TTS ---------------------------------------------------------------------------------
 def _tts(provider: str, settings: Settings, loaded: ModelBundle) -> tts.TTS[Any]:
     if provider == "local":
-        return PiperTTS(_need(loaded.piper, "piper voice"))
+        return PiperTTS(
+            _need(loaded.piper, "piper voice"), render_ahead_s=settings.tts_render_ahead_s
+        )
     key = settings.api_key(provider)
     if provider in ("openai", "cartesia", "elevenlabs"):
         return plugin(provider).TTS(api_key=key)  # type: ignore[no-any-return]

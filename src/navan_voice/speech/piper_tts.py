@@ -29,6 +29,7 @@ from livekit.agents import (
 )
 
 from navan_voice.domain.errors import SetupError
+from navan_voice.speech.render_pace import RenderPace
 from navan_voice.speech.speakable import speakable
 
 if TYPE_CHECKING:
@@ -178,7 +179,13 @@ def first_piece(chunks: Iterable[str]) -> str:
 class PiperTTS(tts.TTS[Any]):
     """Piper on the CPU: 16-bit mono PCM at the voice's rate (22 050 Hz for joe)."""
 
-    def __init__(self, voice: PiperVoice, *, length_scale: float | None = None) -> None:
+    def __init__(
+        self,
+        voice: PiperVoice,
+        *,
+        length_scale: float | None = None,
+        render_ahead_s: float = 0.0,
+    ) -> None:
         super().__init__(
             capabilities=tts.TTSCapabilities(streaming=True),
             sample_rate=int(voice.config.sample_rate),
@@ -186,6 +193,9 @@ class PiperTTS(tts.TTS[Any]):
         )
         self._voice = voice
         self._length_scale = length_scale
+        # a reply's later sentences wait until less than this much of its audio is unplayed
+        # (speech/render_pace.py); 0: render as fast as the CPU allows
+        self.render_ahead_s = render_ahead_s
         self._lock = threading.Lock()  # one onnx session: synthesise one sentence at a time
         # pieces rendered ahead of the reply that will speak them: text -> (since, audio)
         self._ahead: dict[str, tuple[float, asyncio.Future[list[bytes]]]] = {}
@@ -238,11 +248,18 @@ class PiperTTS(tts.TTS[Any]):
         self._ahead.clear()
         await super().aclose()
 
-    async def pcm_chunks(self, text: str, *, timeout: float) -> AsyncIterator[bytes]:
+    def pace(self) -> RenderPace:
+        """A rendering clock for one reply (pass it to every ``pcm_chunks`` of that reply)."""
+        return RenderPace(self.render_ahead_s, self.sample_rate)
+
+    async def pcm_chunks(
+        self, text: str, *, timeout: float, pace: RenderPace | None = None
+    ) -> AsyncIterator[bytes]:
         """16-bit PCM of ``text``, one chunk per sentence piper renders, from a worker thread
         (or from the look-ahead, when it rendered this text already).
 
         ``timeout`` bounds the wait for each chunk; errors become livekit API errors.
+        ``pace``: the reply's rendering clock; each sentence waits until it allows.
         """
         ahead = self._ahead.pop(text, None)
         if ahead is not None:
@@ -261,13 +278,18 @@ class PiperTTS(tts.TTS[Any]):
                     ready,
                 )
                 for pcm in audio:
+                    if pace is not None:
+                        pace.delivered(pcm)
                     yield pcm
                 return
-        async for pcm in self._render(text, timeout=timeout):
+        async for pcm in self._render(text, timeout=timeout, pace=pace):
             yield pcm
 
-    async def _render(self, text: str, *, timeout: float) -> AsyncIterator[bytes]:
-        """Piper on a worker thread: one chunk per sentence, handed over as it is rendered."""
+    async def _render(
+        self, text: str, *, timeout: float, pace: RenderPace | None = None
+    ) -> AsyncIterator[bytes]:
+        """Piper on a worker thread: one chunk per sentence, handed over as it is rendered;
+        with ``pace``, each sentence first waits until the reply's unplayed audio allows it."""
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue()
         cancelled = threading.Event()
@@ -277,15 +299,25 @@ class PiperTTS(tts.TTS[Any]):
 
             config = SynthesisConfig(length_scale=self._length_scale)
             try:
-                with self._lock:
-                    said = speakable(text)  # "$425" as "425 dollars", not "dollar 425"
-                    for i, chunk in enumerate(self._voice.synthesize(said, syn_config=config)):
-                        if cancelled.is_set():
-                            break
-                        pcm = chunk.audio_int16_bytes
-                        if i == 0:
-                            pcm = trim_leading_silence(pcm, self.sample_rate)
-                        loop.call_soon_threadsafe(queue.put_nowait, pcm)
+                said = speakable(text)  # "$425" as "425 dollars", not "dollar 425"
+                # piper renders one sentence per next(), so each can wait for the pace
+                sentences = iter(self._voice.synthesize(said, syn_config=config))
+                i = 0
+                while not cancelled.is_set():
+                    if pace is not None and (wait := pace.wait_s()) > 0:
+                        cancelled.wait(wait)  # the unlocked wait lets the look-ahead render
+                        continue
+                    with self._lock:
+                        chunk = next(sentences, None)
+                    if chunk is None or cancelled.is_set():
+                        break
+                    pcm = chunk.audio_int16_bytes
+                    if i == 0:
+                        pcm = trim_leading_silence(pcm, self.sample_rate)
+                    i += 1
+                    if pace is not None:
+                        pace.delivered(pcm)
+                    loop.call_soon_threadsafe(queue.put_nowait, pcm)
             except BaseException as e:  # handed to the event loop, raised there
                 loop.call_soon_threadsafe(queue.put_nowait, e)
             finally:
@@ -294,8 +326,10 @@ class PiperTTS(tts.TTS[Any]):
         thread = loop.run_in_executor(None, worker)
         try:
             while True:
+                # a paced wait is not piper being slow: it is added to the chunk's limit
+                limit = timeout + (pace.wait_s() if pace is not None else 0.0)
                 try:
-                    item = await asyncio.wait_for(queue.get(), timeout)
+                    item = await asyncio.wait_for(queue.get(), limit)
                 except TimeoutError as e:
                     raise APITimeoutError(
                         f"piper produced no audio within {timeout:.1f} s", retryable=False
@@ -327,7 +361,7 @@ class PiperChunkedStream(tts.ChunkedStream):
         )
         if self._input_text.strip():
             async for pcm in self._piper.pcm_chunks(
-                self._input_text, timeout=self._conn_options.timeout
+                self._input_text, timeout=self._conn_options.timeout, pace=self._piper.pace()
             ):
                 output_emitter.push(pcm)
         output_emitter.flush()
@@ -365,11 +399,13 @@ class PiperSynthesizeStream(tts.SynthesizeStream):
             pieces.put_nowait(None)
 
         async def speak() -> None:
+            pace = self._piper.pace()  # one clock for the whole reply, across its pieces
             while (piece := await pieces.get()) is not None:
                 if not any(ch.isalnum() for ch in piece):
                     continue
                 self._mark_started()
-                async for pcm in self._piper.pcm_chunks(piece, timeout=self._conn_options.timeout):
+                timeout = self._conn_options.timeout
+                async for pcm in self._piper.pcm_chunks(piece, timeout=timeout, pace=pace):
                     output_emitter.push(pcm)
                 output_emitter.flush()
 
