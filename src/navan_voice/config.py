@@ -148,11 +148,19 @@ class Settings(BaseSettings):
     elevenlabs_api_key: SecretStr | None = Field(None, validation_alias="ELEVEN_API_KEY")
 
     # --- speech tuning -----------------------------------------------------------------------
-    stt_threads: int = Field(2, ge=1, le=64)
+    # local STT: CTranslate2 (OpenMP) threads per call process. 1: one call is as fast as with
+    # 2, and with 4 calls on 2 cores the final transcript comes 1.4-1.7 s after the end of
+    # speech instead of 5.2-5.5 s (OpenMP barriers stall when processes oversubscribe the
+    # cores; bench/REPORT.md session 12)
+    stt_threads: int = Field(1, ge=1, le=64)
     # local TTS: piper's onnxruntime threads per process; 0 = its default (one per core, busy-
     # waiting between runs). A set count also stops the busy-waiting: with several calls on a
     # few cores, p95 of the first audio drops and p50 rises (bench/speech/threads.py)
     tts_threads: int = Field(0, ge=0, le=64)
+    # local TTS: a reply's later sentences are rendered while it plays, at most this much audio
+    # ahead (0 = all at once, the default). Spreads a long reply's CPU over its playback;
+    # measured no better with 2-4 calls on 2 cores (bench/REPORT.md session 12), so opt-in
+    tts_render_ahead_s: float = Field(0.0, ge=0.0, le=60.0)
     # local STT: transcribe the caller's growing phrase every this many seconds of new speech
     # (live captions); 0 = only the pass at the end of speech, which alone sets the final's
     # latency: less CPU per call (see bench/REPORT.md, concurrency)
