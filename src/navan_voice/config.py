@@ -149,7 +149,7 @@ class Settings(BaseSettings):
 
     # --- speech tuning -----------------------------------------------------------------------
     # local STT: CTranslate2 (OpenMP) threads per call process. 1: one call is as fast as with
-    # 2, and with 4 calls on 2 cores the final transcript comes 1.4-1.7 s after the end of
+    # 2, and with 4 calls on 2 cores the final transcript comes 1.3-2.1 s after the end of
     # speech instead of 5.2-5.5 s (OpenMP barriers stall when processes oversubscribe the
     # cores; bench/REPORT.md session 12)
     stt_threads: int = Field(1, ge=1, le=64)
