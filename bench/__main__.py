@@ -87,6 +87,10 @@ def _rows(name: str, result: dict[str, Any]) -> list[list[str]]:
                 if lat
                 else lv.get("error", "")
             )
+            own = (lv.get("worker_stages_ms") or {}).get("e2e") or {}
+            if own.get("p50_ms") is not None and own.get("p95_ms") is not None:
+                # the worker's own turn latency: far below the callers' when they are starved
+                extra += f"; worker e2e p50/p95 {own['p50_ms']:.0f}/{own['p95_ms']:.0f} ms"
             rows.append(
                 [
                     f"concurrency {key}",
@@ -103,6 +107,29 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("which", nargs="?", default="all", choices=(*BENCHMARKS, "plots", "all"))
     parser.add_argument("--quick", action="store_true", help="fewer calls and levels")
+    parser.add_argument(
+        "--turns", type=int, default=2, help="concurrency: travel phrases per local call (1-3)"
+    )
+    parser.add_argument(
+        "--only",
+        choices=("both", "standin", "local"),
+        default="both",
+        help="concurrency: which levels to run",
+    )
+    parser.add_argument(
+        "--worker-nice",
+        type=int,
+        default=0,
+        help="concurrency: run the local worker at this nice (0-19) so the simulated callers "
+        "on the same cores are not starved",
+    )
+    parser.add_argument(
+        "--stagger",
+        type=float,
+        default=0.25,
+        help="concurrency: seconds between local call starts (0.25: callers in lockstep, "
+        "the worst case; a few seconds: turns spread as independent callers' would be)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -136,7 +163,13 @@ def main(argv: list[str] | None = None) -> int:
             elif name == "media":
                 results[name] = media_path.run(quick=args.quick)
             else:
-                results[name] = concurrency.run(quick=args.quick)
+                results[name] = concurrency.run(
+                    quick=args.quick,
+                    which=args.only,
+                    turns_per_call=args.turns,
+                    worker_nice=args.worker_nice,
+                    stagger_s=args.stagger,
+                )
         except KeyboardInterrupt:
             logger.warning("interrupted; every process this benchmark started was stopped")
             logging.shutdown()

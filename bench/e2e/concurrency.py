@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from bench.e2e.calls import CallResult, conversation
+from bench.e2e.latency import stage_breakdown
 from bench.e2e.results import percentiles, save
 from bench.e2e.stack import RESULTS, BenchStack, TreeCpu, TreeMemory, load_avg, tree_memory
 from bench.e2e.voices import CALLER_PHONE, TRAVEL_TURNS, VOICES, caller_utterance
@@ -35,6 +36,7 @@ async def _level(
     reply_timeout: float,
     settle_s: float,
     limit_s: float,
+    stagger_s: float = STAGGER_S,
 ) -> dict[str, Any]:
     assert stack.settings is not None
     settings = stack.settings
@@ -55,7 +57,7 @@ async def _level(
             await asyncio.sleep(1.0)
 
     async def one(i: int) -> CallResult:
-        await asyncio.sleep(i * STAGGER_S)
+        await asyncio.sleep(i * stagger_s)
         left = limit_s - (time.monotonic() - started)
         try:
             return await asyncio.wait_for(call(i), max(left, 1.0))
@@ -121,11 +123,25 @@ def _turns(texts: tuple[str, ...], rate: int) -> list[list[np.ndarray]]:
 
 
 def run_levels(
-    *, standin: bool, levels: list[int], level_limit_s: float, executor: str = "thread"
+    *,
+    standin: bool,
+    levels: list[int],
+    level_limit_s: float,
+    executor: str = "thread",
+    turns_per_call: int = 2,
+    worker_nice: int = 0,
+    stagger_s: float = STAGGER_S,
 ) -> dict[str, Any]:
-    """One fresh stack per level (so every level starts from the same state)."""
+    """One fresh stack per level (so every level starts from the same state).
+
+    ``turns_per_call`` (1-3 travel phrases): more turns give more latencies per level, and
+    the level lasts longer. ``worker_nice`` > 0 runs the worker at a lower CPU priority than
+    the simulated callers, which share its cores here but would not in a real deployment.
+    ``stagger_s``: between call starts. At the default 0.25 s the callers speak in lockstep and
+    every turn of every call needs the CPU in the same second (the worst case); a few seconds
+    spreads their turns as independent callers' would be."""
     out: list[dict[str, Any]] = []
-    texts = TRAVEL_TURNS[:2]
+    texts = TRAVEL_TURNS[: max(1, min(turns_per_call, len(TRAVEL_TURNS)))]
     turns = _turns(texts, 16000)
     for n in levels:
         n = min(n, MAX_CALLS)
@@ -137,7 +153,7 @@ def run_levels(
                 worker = stack.start_standin_worker(executor=executor, greeting_s=2.0)
                 stack.wait_job_processes(worker, 1, 120.0)
             else:
-                worker = stack.start_worker()
+                worker = stack.start_worker(nice=worker_nice)
                 stack.wait_job_processes(worker, n, 240.0)
             time.sleep(2.0)  # let start-up CPU settle before the memory baseline
             logger.info("%s: %d calls (load %s)", name, n, load_avg())
@@ -149,10 +165,20 @@ def run_levels(
                     turns,
                     reply_timeout=20.0,
                     settle_s=3.0 if standin else 8.0,
-                    limit_s=level_limit_s,
+                    limit_s=level_limit_s + stagger_s * n,
+                    stagger_s=stagger_s,
                 )
             )
+            if not standin and stack.settings is not None:
+                # the worker's own per-turn stages next to what the callers heard: when the
+                # simulated callers (same cores) are starved, the two part ways
+                level["worker_stages_ms"] = stage_breakdown(
+                    stack.settings.effective_database_url, {}, wait_s=20.0
+                )["all"]
         level["executor"] = executor if standin else "process"
+        level["turns_per_call"] = len(texts)
+        level["worker_nice"] = worker_nice
+        level["stagger_s"] = stagger_s
         logger.info(
             "%s: ok %s/%s, latency %s, gaps %s, memory/call %s",
             name,
@@ -169,7 +195,16 @@ def run_levels(
     return {"mode": "stand-in models" if standin else "local profile", "levels": out}
 
 
-def run(*, quick: bool, which: str = "both") -> dict[str, Any]:
+def run(
+    *,
+    quick: bool,
+    which: str = "both",
+    turns_per_call: int = 2,
+    worker_nice: int = 0,
+    stagger_s: float = STAGGER_S,
+) -> dict[str, Any]:
+    """Stand-in levels then the local level; ``turns_per_call``, ``worker_nice`` and
+    ``stagger_s`` apply to the local level (see ``run_levels``)."""
     started = time.monotonic()
     payload: dict[str, Any] = {"load_avg_before": load_avg()}
     if which in ("both", "standin"):
@@ -177,7 +212,14 @@ def run(*, quick: bool, which: str = "both") -> dict[str, Any]:
         payload["standin"] = run_levels(standin=True, levels=levels, level_limit_s=120.0)
     if which in ("both", "local"):
         levels = [2] if quick else [4]
-        payload["local"] = run_levels(standin=False, levels=levels, level_limit_s=180.0)
+        payload["local"] = run_levels(
+            standin=False,
+            levels=levels,
+            level_limit_s=180.0 + 60.0 * max(turns_per_call - 2, 0),
+            turns_per_call=turns_per_call,
+            worker_nice=worker_nice,
+            stagger_s=stagger_s,
+        )
     payload["load_avg_after"] = load_avg()
     payload["wall_s"] = round(time.monotonic() - started, 1)
     save("concurrency", payload)

@@ -103,11 +103,12 @@ class BenchStack(AbstractContextManager["BenchStack"]):
         self.settings = load_settings()
         logger.info("livekit-server at %s, agent name %s", server.url, env["NAVAN_AGENT_NAME"])
 
-    def start_worker(self, index: int = 0) -> ManagedProcess:
-        """Start the real `navan-voice worker` and wait until it registers."""
+    def start_worker(self, index: int = 0, *, nice: int = 0) -> ManagedProcess:
+        """Start the real `navan-voice worker` and wait until it registers (``nice``: see
+        ``stack.up.start_worker``)."""
         assert self.settings is not None
         log = self.run_dir / f"worker-{index}.log"
-        proc = start_worker(self.settings, self.settings.livekit_url, log, index)
+        proc = start_worker(self.settings, self.settings.livekit_url, log, index, nice=nice)
         self.workers.append(proc)
         return proc
 

@@ -17,11 +17,24 @@ from navan_voice.stack.sip import PhoneStack
 REGISTERED_MARK = "worker registered"
 
 
-def start_worker(settings: Settings, url: str, log_path: Path, index: int = 0) -> ManagedProcess:
-    """Start one `navan-voice worker` process against ``url`` and wait until it registers."""
+def worker_argv(nice: int = 0) -> list[str]:
+    """The command line of one worker process. ``nice`` > 0 runs the worker and its job
+    processes at a lower CPU priority (coreutils ``nice``), e.g. so that simulated callers on
+    the same machine are not starved by it; a negative value would need root, so it is refused."""
+    if nice < 0:
+        raise ValueError(f"worker nice must be 0-19, got {nice}: raising priority needs root")
+    prefix = ["nice", "-n", str(min(nice, 19))] if nice > 0 else []
+    return [*prefix, sys.executable, "-m", "navan_voice.cli", "worker"]
+
+
+def start_worker(
+    settings: Settings, url: str, log_path: Path, index: int = 0, *, nice: int = 0
+) -> ManagedProcess:
+    """Start one `navan-voice worker` process against ``url`` and wait until it registers
+    (``nice``: see ``worker_argv``)."""
     proc = ManagedProcess(
         name=f"worker-{index}",
-        argv=[sys.executable, "-m", "navan_voice.cli", "worker"],
+        argv=worker_argv(nice),
         log_path=log_path,
         env={"NAVAN_LIVEKIT_URL": url, "NAVAN_AGENT_NAME": settings.agent_name},
     )
