@@ -2,9 +2,10 @@
 
 Streaming (when a VAD is given): the stream runs its own VAD over the incoming audio. While the
 caller speaks it transcribes the growing segment on a worker thread every ``interim_interval_s``
-of new audio and emits INTERIM_TRANSCRIPT. As soon as the caller goes quiet it starts a pass over
-everything said so far; when that pass is done and the silence has lasted ``final_silence_s``,
-its text goes out at once -- before the session's own VAD has declared the end of speech:
+of new audio (longer when passes are slow: ``interim_due``) and emits INTERIM_TRANSCRIPT. As
+soon as the caller goes quiet it starts a pass over everything said so far; when that pass is
+done and the silence has lasted ``final_silence_s``, its text goes out at once -- before the
+session's own VAD has declared the end of speech:
 
 * ``early="preflight"`` (default): as a PREFLIGHT_TRANSCRIPT (livekit starts its preemptive
   reply on it, and the STT emits ``"preflight_transcript"`` with the text for the look-ahead).
@@ -55,6 +56,10 @@ logger = logging.getLogger(__name__)
 
 VOICED_PROB = 0.5  # silero's default activation threshold
 CANDIDATE_SILENCE_S = 0.1  # quiet this long: start the pass that will likely be the final one
+# interim passes wait for at least this many times the last pass's wall time of new audio: a
+# lone call (pass ≈0.3 s) keeps its interval, a CPU-starved one (passes of 1 s and more with
+# 4 calls on 2 cores) stops running them back to back, which delayed its final pass
+INTERIM_BACKOFF = 2.5
 PROMPT_WINDOW_S = 2.0  # a segment that follows the previous one this closely gets its text
 
 
@@ -187,6 +192,12 @@ def _speech_data(result: Transcription, start: float, end: float) -> stt.SpeechD
     )
 
 
+def interim_due(new_audio_s: float, interval_s: float, last_pass_s: float) -> bool:
+    """Whether an interim pass should start: ``interval_s`` (0: never) of new audio since the
+    last pass, or ``INTERIM_BACKOFF`` times the last pass's wall time if that is longer."""
+    return interval_s > 0 and new_audio_s >= max(interval_s, INTERIM_BACKOFF * last_pass_s)
+
+
 @dataclass
 class _Segment:
     """Audio of one stretch of speech and what has been transcribed of it."""
@@ -240,6 +251,7 @@ class WhisperStream(stt.RecognizeStream):
         self._flush_at = 0
         self._last_final_text = ""
         self._last_final_at = 0.0
+        self._last_pass_s = 0.0  # wall time of this stream's last pass (see interim_due)
         self._lock = asyncio.Lock()  # serialises finalisation
 
     async def _run(self) -> None:
@@ -337,9 +349,8 @@ class WhisperStream(stt.RecognizeStream):
         if seg.task is not None:
             return
         new_audio_s = (seg.samples - seg.last_pass_at) / WHISPER_RATE
-        interim = self._owner.interim_interval_s
-        if (seg.silence_s >= self._owner.candidate_silence_s and not covered) or (
-            interim > 0 and new_audio_s >= interim
+        if (seg.silence_s >= self._owner.candidate_silence_s and not covered) or interim_due(
+            new_audio_s, self._owner.interim_interval_s, self._last_pass_s
         ):
             self._start_pass(seg)
 
@@ -350,6 +361,7 @@ class WhisperStream(stt.RecognizeStream):
         prompt = self._prompt()
 
         async def run_pass() -> None:
+            started = time.monotonic()
             try:
                 result = await self._owner.transcribe_audio(
                     audio, prompt=prompt, timeout=self._conn_options.timeout
@@ -359,6 +371,7 @@ class WhisperStream(stt.RecognizeStream):
                 return
             finally:
                 seg.task = None
+                self._last_pass_s = time.monotonic() - started
             if seg.done:
                 return
             if covered >= seg.best_covered:

@@ -12,7 +12,7 @@ from livekit.agents import stt
 
 from navan_voice.speech.audio import FloatArray, array_to_frame, resample
 from navan_voice.speech.whisper_engine import WhisperEngine
-from navan_voice.speech.whisper_stt import WhisperSTT
+from navan_voice.speech.whisper_stt import INTERIM_BACKOFF, WhisperSTT, interim_due
 
 from .conftest import read_16k, silence, synth_caller, words
 
@@ -327,3 +327,42 @@ async def test_a_finished_request_is_final_at_the_pause_and_ends_the_turn(
     finals = [at for kind, at in arrivals if kind == final]
     assert stt.SpeechEventType.PREFLIGHT_TRANSCRIPT in [kind for kind, _ in arrivals]
     assert len(finals) == 1 and finals[0] - speech_s >= 0.55 and len(ended) == 1
+
+
+def test_interim_passes_back_off_when_passes_are_slow() -> None:
+    # a lone call's pass (0.2 s) keeps the interval; a starved one's (1 s) stretches it
+    assert interim_due(0.8, 0.8, 0.2)
+    assert not interim_due(0.8, 0.8, 1.0)
+    assert interim_due(INTERIM_BACKOFF * 1.0, 0.8, 1.0)
+    assert not interim_due(5.0, 0.0, 0.0)  # 0: no interim passes at all (phone calls)
+
+
+class _SlowSTT(_CountingSTT):
+    """Every pass takes ``delay_s`` longer, as on a CPU shared with other calls."""
+
+    delay_s = 0.5
+
+    async def transcribe_audio(self, audio: FloatArray, **kwargs: Any) -> Any:
+        await asyncio.sleep(self.delay_s)
+        return await super().transcribe_audio(audio, **kwargs)
+
+
+async def test_slow_passes_are_not_run_back_to_back(
+    engine: WhisperEngine, vad: Any, flight_phrase: FloatArray
+) -> None:
+    """While the caller speaks, a starved stream leaves at least INTERIM_BACKOFF x a pass's
+    time of new audio between passes, instead of starting the next pass as one ends."""
+    model = _SlowSTT(engine, vad=vad, interim_interval_s=0.8)
+    speech = np.concatenate([flight_phrase, flight_phrase])
+    events = await _paced_events(model, speech)
+    assert any(ev.type == stt.SpeechEventType.FINAL_TRANSCRIPT for ev in events)
+    gaps = [
+        (b.size - a.size) / 16000
+        for a, b in zip(model.passes, model.passes[1:], strict=False)
+        if _ends_in_speech(b)  # an interim pass (the caller still speaking at its end)
+    ]
+    assert gaps, "expected interim passes over two sentences of speech"
+    # the 0.8 s interval alone starts a pass on 0.8-0.9 s of new audio here; backed off
+    # (2.5 x a pass of 0.5 s and more) it waits for 1.25 s and more
+    window = 512 / 16000  # passes start on a VAD window boundary
+    assert min(gaps) >= 1.25 - window
