@@ -87,6 +87,8 @@ def _rows(name: str, result: dict[str, Any]) -> list[list[str]]:
                 if lat
                 else lv.get("error", "")
             )
+            if (lag := lv.get("caller_loop_lag_s") or {}).get("p95") is not None:
+                extra += f"; callers' loop late p95 {lag['p95']:.2f} s"
             own = (lv.get("worker_stages_ms") or {}).get("e2e") or {}
             if own.get("p50_ms") is not None and own.get("p95_ms") is not None:
                 # the worker's own turn latency: far below the callers' when they are starved

@@ -44,17 +44,21 @@ async def _level(
     peak = before
     cpu = TreeCpu(worker_pid)
     samples: list[tuple[float, float]] = []
+    lags: list[float] = []  # how late the bench's own event loop woke from a 1-s sleep
     started = time.monotonic()
 
     async def sample() -> None:
         nonlocal peak
         while True:
-            mem = tree_memory(worker_pid)
-            cpu.sample()
+            # /proc reads of ~10 large processes, off the loop the simulated callers run on
+            mem = await asyncio.to_thread(tree_memory, worker_pid)
+            await asyncio.to_thread(cpu.sample)
             samples.append((round(time.monotonic() - started, 1), os_load()))
             if mem.pss_mib > peak.pss_mib:
                 peak = mem
+            before_sleep = time.monotonic()
             await asyncio.sleep(1.0)
+            lags.append(time.monotonic() - before_sleep - 1.0)
 
     async def one(i: int) -> CallResult:
         await asyncio.sleep(i * stagger_s)
@@ -101,6 +105,9 @@ async def _level(
         "worker_cpu_cores": round(cpu.total / wall, 2),
         "worker_cpu_cores_per_call": round(cpu.total / wall / max(n, 1), 3),
         "load_avg": samples,
+        # the simulated callers share this event loop: when it wakes seconds late, their audio
+        # goes out and comes in late too, and what they "hear" includes their own starvation
+        "caller_loop_lag_s": percentiles(lags),
         "wall_s": round(wall, 1),
         "results": [r.as_dict() for r in results],
     }
