@@ -157,6 +157,10 @@ class Settings(BaseSettings):
     # waiting between runs). A set count also stops the busy-waiting: with several calls on a
     # few cores, p95 of the first audio drops and p50 rises (bench/speech/threads.py)
     tts_threads: int = Field(0, ge=0, le=64)
+    # local STT/TTS: run Whisper's and piper's threads this much nicer (Linux, per thread) than
+    # the call's event loop and media threads, so audio in and out is not starved when the
+    # cores are all busy (speech/priority.py); 0 = the same priority
+    model_thread_nice: int = Field(0, ge=0, le=19)
     # local TTS: a reply's later sentences are rendered while it plays, at most this much audio
     # ahead (0 = all at once, the default). Spreads a long reply's CPU over its playback;
     # measured no better with 2-4 calls on 2 cores (bench/REPORT.md session 12), so opt-in

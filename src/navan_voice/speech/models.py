@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from navan_voice.speech.piper_tts import load_piper_voice
+from navan_voice.speech.priority import run_lowered, set_model_nice
 from navan_voice.speech.turn import load_turn_detector
 from navan_voice.speech.vad import load_vad
 from navan_voice.speech.whisper_engine import WhisperEngine
@@ -43,17 +44,18 @@ def load_local_models(settings: Settings) -> ModelBundle:
         logger.info("loaded %s in %.2f s", name, seconds)
         return seconds
 
+    set_model_nice(settings.model_thread_nice)  # before the loads: their threads inherit it
     started = time.perf_counter()
     bundle.vad = load_vad(min_silence_duration=settings.vad_min_silence_s)
     timed("vad")
     if "local" in settings.chain("stt"):
         started = time.perf_counter()
-        bundle.whisper = WhisperEngine.load(cpu_threads=settings.stt_threads)
+        bundle.whisper = run_lowered(lambda: WhisperEngine.load(cpu_threads=settings.stt_threads))
         timed("whisper")
     if "local" in settings.chain("tts"):
         started = time.perf_counter()
-        bundle.piper = load_piper_voice(
-            threads=settings.tts_threads, spin=settings.tts_threads == 0
+        bundle.piper = run_lowered(
+            lambda: load_piper_voice(threads=settings.tts_threads, spin=settings.tts_threads == 0)
         )
         timed("piper")
     if settings.turn_detection == "model":

@@ -29,6 +29,7 @@ from livekit.agents import (
 )
 
 from navan_voice.domain.errors import SetupError
+from navan_voice.speech.priority import model_executor
 from navan_voice.speech.render_pace import RenderPace
 from navan_voice.speech.speakable import speakable
 
@@ -323,7 +324,7 @@ class PiperTTS(tts.TTS[Any]):
             finally:
                 loop.call_soon_threadsafe(queue.put_nowait, None)
 
-        thread = loop.run_in_executor(None, worker)
+        thread = loop.run_in_executor(model_executor(), worker)
         try:
             while True:
                 # a paced wait is not piper being slow: it is added to the chunk's limit

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import math
 import time
@@ -50,6 +51,7 @@ from livekit.agents.types import NOT_GIVEN, NotGivenOr
 
 from navan_voice.speech.audio import WHISPER_RATE, FloatArray, frame_to_array, frames_to_16k
 from navan_voice.speech.backchannel import is_backchannel
+from navan_voice.speech.priority import model_executor
 from navan_voice.speech.whisper_engine import Transcription, WhisperEngine
 
 logger = logging.getLogger(__name__)
@@ -135,16 +137,15 @@ class WhisperSTT(stt.STT[Literal["preflight_transcript", "end_of_turn"]]):
         """
         deadline = timeout + audio.size / WHISPER_RATE
         try:
-            return await asyncio.wait_for(
-                asyncio.to_thread(
-                    self._engine.transcribe,
-                    audio,
-                    prompt=prompt,
-                    hints=self.hints,
-                    beam_size=self.beam_size,
-                ),
-                deadline,
+            call = functools.partial(
+                self._engine.transcribe,
+                audio,
+                prompt=prompt,
+                hints=self.hints,
+                beam_size=self.beam_size,
             )
+            loop = asyncio.get_running_loop()
+            return await asyncio.wait_for(loop.run_in_executor(model_executor(), call), deadline)
         except TimeoutError as e:
             raise APITimeoutError(
                 f"local whisper took longer than {deadline:.1f} s", retryable=False
