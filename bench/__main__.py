@@ -91,7 +91,7 @@ def _rows(name: str, result: dict[str, Any]) -> list[list[str]]:
                 extra += f"; callers' loop late p95 {lag['p95']:.2f} s"
             own = (lv.get("worker_stages_ms") or {}).get("e2e") or {}
             if own.get("p50_ms") is not None and own.get("p95_ms") is not None:
-                # the worker's own turn latency: far below the callers' when they are starved
+                # the worker's own turn latency: below the callers' when its media path lags
                 extra += f"; worker e2e p50/p95 {own['p50_ms']:.0f}/{own['p95_ms']:.0f} ms"
             rows.append(
                 [

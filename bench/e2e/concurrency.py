@@ -47,12 +47,15 @@ async def _level(
     lags: list[float] = []  # how late the bench's own event loop woke from a 1-s sleep
     started = time.monotonic()
 
+    def read_proc() -> TreeMemory:
+        cpu.sample()
+        return tree_memory(worker_pid)
+
     async def sample() -> None:
         nonlocal peak
         while True:
             # /proc reads of ~10 large processes, off the loop the simulated callers run on
-            mem = await asyncio.to_thread(tree_memory, worker_pid)
-            await asyncio.to_thread(cpu.sample)
+            mem = await asyncio.to_thread(read_proc)
             samples.append((round(time.monotonic() - started, 1), os_load()))
             if mem.pss_mib > peak.pss_mib:
                 peak = mem
@@ -105,8 +108,8 @@ async def _level(
         "worker_cpu_cores": round(cpu.total / wall, 2),
         "worker_cpu_cores_per_call": round(cpu.total / wall / max(n, 1), 3),
         "load_avg": samples,
-        # the simulated callers share this event loop: when it wakes seconds late, their audio
-        # goes out and comes in late too, and what they "hear" includes their own starvation
+        # the simulated callers share this event loop: were it late, their audio would go out
+        # and come in late too (measured: p95 ≈0.02 s, so the lag they hear is the worker's)
         "caller_loop_lag_s": percentiles(lags),
         "wall_s": round(wall, 1),
         "results": [r.as_dict() for r in results],
@@ -177,8 +180,8 @@ def run_levels(
                 )
             )
             if not standin and stack.settings is not None:
-                # the worker's own per-turn stages next to what the callers heard: when the
-                # simulated callers (same cores) are starved, the two part ways
+                # the worker's own per-turn stages next to what the callers heard: the two part
+                # ways when the worker's media path falls behind (bench/REPORT.md session 13)
                 level["worker_stages_ms"] = stage_breakdown(
                     stack.settings.effective_database_url, {}, wait_s=20.0
                 )["all"]

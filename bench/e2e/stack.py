@@ -261,14 +261,17 @@ class TreeCpu:
         self.pid = pid
         self.total = 0.0
         self.last: dict[int, float] = {}
+        # samples may come from a thread (the bench samples off its event loop) and the loop
+        self._lock = threading.Lock()
         if pid is not None:
             self.last = {p: cpu_seconds(p) for p in process_tree(pid)}
 
     def sample(self) -> float:
         if self.pid is None:
             return 0.0
-        for p in process_tree(self.pid):
-            now = cpu_seconds(p)
-            self.total += max(0.0, now - self.last.get(p, 0.0))
-            self.last[p] = now
-        return self.total
+        with self._lock:
+            for p in process_tree(self.pid):
+                now = cpu_seconds(p)
+                self.total += max(0.0, now - self.last.get(p, 0.0))
+                self.last[p] = now
+            return self.total

@@ -53,10 +53,6 @@ def set_model_nice(nice: int) -> None:
         _nice = max(0, min(19, nice))
 
 
-def model_nice() -> int:
-    return _nice
-
-
 def model_executor() -> ThreadPoolExecutor:
     """The threads that call Whisper and piper, at the models' priority."""
     global _executor
@@ -73,22 +69,14 @@ def model_executor() -> ThreadPoolExecutor:
 
 def run_lowered(fn: Callable[[], T]) -> T:
     """Run ``fn`` (a model load) on a fresh thread at the models' priority and return its
-    result: threads the model creates inherit that priority, the caller's thread keeps its own."""
+    result (or raise its error): threads the model creates inherit that priority, the caller's
+    thread keeps its own."""
     if _nice <= 0:
         return fn()
-    box: dict[str, T] = {}
-    error: list[BaseException] = []
-
-    def target() -> None:
-        lower_this_thread(_nice)
-        try:
-            box["value"] = fn()
-        except BaseException as e:  # re-raised on the caller's thread
-            error.append(e)
-
-    thread = threading.Thread(target=target, name="navan-model-load")
-    thread.start()
-    thread.join()
-    if error:
-        raise error[0]
-    return box["value"]
+    with ThreadPoolExecutor(
+        max_workers=1,
+        thread_name_prefix="navan-model-load",
+        initializer=lower_this_thread,
+        initargs=(_nice,),
+    ) as one:
+        return one.submit(fn).result()
