@@ -110,7 +110,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("which", nargs="?", default="all", choices=(*BENCHMARKS, "plots", "all"))
     parser.add_argument("--quick", action="store_true", help="fewer calls and levels")
     parser.add_argument(
-        "--turns", type=int, default=2, help="concurrency: travel phrases per local call (1-3)"
+        "--turns",
+        type=int,
+        choices=(1, 2, 3),
+        default=2,
+        help="concurrency: travel phrases per local call",
     )
     parser.add_argument(
         "--only",
@@ -121,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--worker-nice",
         type=int,
+        choices=range(20),
+        metavar="0-19",
         default=0,
         help="concurrency: run the local worker at this nice (0-19) so the simulated callers "
         "on the same cores are not starved",
