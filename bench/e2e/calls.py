@@ -1,10 +1,11 @@
 """One benchmark call through the real server, and what it measured.
 
-The caller is navan_voice.caller.client.Caller. Two corrections are made here:
-- ``split_utterances`` keeps 0.15 s of quiet after the last word, and the Caller times the
-  end of speech at the end of that quiet; we add the utterance's trailing quiet back, so a
-  latency is measured from the caller's last sound (above -45 dBFS), as a person hears it.
-- gaps inside an agent utterance (underruns) are found from the received audio frames.
+The caller is navan_voice.caller.client.Caller. Its ``say`` times a latency from the caller's
+last sound (the last frame above -45 dBFS, not the end of the 0.15 s of quiet that
+``split_utterances`` keeps after it), as a person hears it; that latency is used as it is.
+(Until 2026-12-06 this module added the trailing quiet once more, a correction from before
+``say`` did it itself: every voice-to-voice number was 0.09-0.15 s too long; bench/REPORT.md,
+session 14.) Gaps inside an agent utterance (underruns) are found from the received frames.
 """
 
 from __future__ import annotations
@@ -92,6 +93,9 @@ class CallResult:
     caller: str = ""  # barge-in: the caller's voice and rate, e.g. "flite 16000"
     gaps: Gaps = field(default_factory=Gaps)
     transcript: list[tuple[str, str]] = field(default_factory=list)
+    # per answered utterance: wall-clock of the caller's last sound and of the agent's first
+    # loud frame (Caller.report.turn_walls), to line up with the worker's own turn metrics
+    turn_walls: list[tuple[float, float]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -106,6 +110,7 @@ class CallResult:
             "caller": self.caller,
             "gaps": self.gaps.as_dict(),
             "transcript": self.transcript,
+            "turn_walls": self.turn_walls,
         }
 
 
@@ -134,9 +139,7 @@ async def conversation(
             await asyncio.sleep(settle_s)
         for utterance in utterances:
             latency = await caller.say(utterance, reply_timeout)
-            if latency is not None:
-                latency = round(latency + trailing_quiet_s(utterance), 3)
-            result.latencies_s.append(latency)
+            result.latencies_s.append(None if latency is None else round(latency, 3))
         result.ok = all(x is not None for x in result.latencies_s)
     except Exception as e:
         result.error = f"{type(e).__name__}: {e}"
@@ -144,6 +147,7 @@ async def conversation(
     finally:
         await _close(caller)
     result.gaps = find_gaps(caller.listener.chunks)
+    result.turn_walls = list(caller.report.turn_walls)
     result.transcript = [(line.speaker, line.text) for line in caller.report.transcript]
     return result
 

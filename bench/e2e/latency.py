@@ -13,6 +13,7 @@ from typing import Any
 
 from bench.e2e.calls import CallResult, conversation
 from bench.e2e.results import percentiles, save
+from bench.e2e.split import split_calls
 from bench.e2e.stack import RESULTS, BenchStack, load_avg
 from bench.e2e.voices import CALLER_PHONE, TRAVEL_TURNS, VOICES, caller_utterance
 
@@ -135,6 +136,10 @@ def run(*, standin: bool, quick: bool, time_limit_s: float = 900.0) -> dict[str,
         eou = eou_delays(worker.log_path) if standin else []
         windows = {rate: v["window_utc"] for rate, v in per_rate.items()}
         breakdown = stage_breakdown(stack.settings.effective_database_url, windows)
+        split = {
+            rate: split_calls(stack.settings.effective_database_url, v["calls"])
+            for rate, v in per_rate.items()
+        }
     payload: dict[str, Any] = {
         "mode": "stand-in models" if standin else "local profile",
         "calls_per_rate": calls,
@@ -145,6 +150,8 @@ def run(*, standin: bool, quick: bool, time_limit_s: float = 900.0) -> dict[str,
         "wall_s": round(time.monotonic() - started, 1),
         "rates": per_rate,
         "stages_ms": breakdown,
+        # each turn split where the worker sees it: uplink, worker, downlink (bench/e2e/split.py)
+        "split_s": split,
     }
     if standin:
         # livekit's own measure: caller's last speech (VAD, back-dated) → turn committed

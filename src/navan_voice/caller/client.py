@@ -54,6 +54,9 @@ class CallReport:
     room: str
     transcript: list[TranscriptLine] = field(default_factory=list)
     latencies_s: list[float | None] = field(default_factory=list)  # one per caller utterance
+    # per answered utterance, wall-clock (time.time()) of the caller's last word and of the
+    # agent's first loud frame: lines the caller's side up with the worker's own turn metrics
+    turn_walls: list[tuple[float, float]] = field(default_factory=list)
     greeting_s: float | None = None  # agent joined → first greeting audio
     agent_audio_s: float = 0.0  # seconds of non-silent agent audio received
     out_path: Path | None = None
@@ -296,6 +299,10 @@ class Caller:
             return None
         assert self.listener.first_loud_after_mark is not None
         latency = self.listener.first_loud_after_mark - end
+        to_wall = time.time() - time.monotonic()
+        self.report.turn_walls.append(
+            (end + to_wall, self.listener.first_loud_after_mark + to_wall)
+        )
         self.progress(f"agent replied {latency:.2f}s after the caller stopped")
         await self.wait_agent_done(reply_timeout)
         return latency
