@@ -1,0 +1,43 @@
+"""The after-commit timeline read from livekit's trace spans."""
+
+from __future__ import annotations
+
+import pytest
+from bench.e2e.spans import Span, summarize, turn_timelines
+
+pytestmark = pytest.mark.unit
+
+
+def span(name: str, start: float, end: float) -> Span:
+    return Span(name, start, end, "t")
+
+
+def test_steps_are_dated_from_the_commit_up_to_the_first_reply_frame() -> None:
+    spans = [
+        span("user_turn", 9.0, 10.6),  # lasts the turn: not a step
+        span("eou_wait", 9.6, 10.0),  # the turn commits at 10.0
+        span("llm_node", 9.8, 9.9),  # preemptive, before the commit: left out
+        span("function_tool", 10.01, 10.03),
+        span("llm_node", 10.04, 10.05),
+        span("tts_node", 10.05, 11.0),
+        span("agent_speaking", 10.06, 11.0),
+        span("function_tool", 10.5, 10.6),  # after the first frame: another story
+    ]
+    (turn,) = turn_timelines(spans)
+    assert turn["first_audio_ms"] == pytest.approx(60.0)
+    assert turn["stages"]["function_tool"] == [(10.0, 30.0)]
+    assert turn["stages"]["llm_node"] == [(40.0, 50.0)]
+    assert "user_turn" not in turn["stages"]
+    summary = summarize([turn])
+    assert summary["first_audio_s"]["p50"] == pytest.approx(0.06)
+    assert summary["function_tool"]["last_end_s"]["p50"] == pytest.approx(0.03)
+
+
+def test_a_turn_answered_only_after_the_next_commit_is_left_out() -> None:
+    spans = [
+        span("eou_wait", 9.0, 10.0),
+        span("eou_wait", 11.0, 12.0),
+        span("agent_speaking", 12.1, 13.0),
+    ]
+    timelines = turn_timelines(spans)
+    assert [t["first_audio_ms"] for t in timelines] == [pytest.approx(100.0)]
