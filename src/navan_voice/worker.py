@@ -44,6 +44,7 @@ from navan_voice.recording.api import (
 )
 from navan_voice.recording.recorder import CallRecorder
 from navan_voice.recording.redaction import install_log_redaction
+from navan_voice.services.warmup import warm_lookups
 from navan_voice.speech.dialogue.engine import LocalDialogueLLM
 from navan_voice.speech.early_end import EarlyEndVAD
 from navan_voice.speech.factory import build_llm, build_stt, build_tts, build_turn_detection
@@ -82,6 +83,8 @@ def prewarm(proc: JobProcess) -> None:
     proc.userdata["settings"] = settings
     proc.userdata["models"] = load_local_models(settings)
     proc.userdata["db"] = make_session_factory(settings.effective_database_url)
+    # the first lookup in a process costs ≈20 ms, not ≈2 ms: pay it here, not in a call
+    warm_lookups(proc.userdata["db"])
     # import the agents, tools and tables now: importing them mid-call blocks the audio loop
     for module in PRELOAD:
         importlib.import_module(module)

@@ -153,6 +153,11 @@ def traveler_by_id(session: Session, traveler_id: int) -> t.Traveler | None:
     return session.get(t.Traveler, traveler_id)
 
 
+def any_traveler_with_trip(session: Session) -> int | None:
+    """Some traveler who has a trip (the lowest id), or None in an empty database."""
+    return session.scalars(select(t.Trip.traveler_id).order_by(t.Trip.traveler_id).limit(1)).first()
+
+
 def traveler_by_phone(session: Session, phone_e164: str) -> t.Traveler | None:
     stmt = select(t.Traveler).join(t.TravelerPhone).where(t.TravelerPhone.phone_e164 == phone_e164)
     return session.scalars(stmt).first()
