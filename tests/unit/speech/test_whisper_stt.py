@@ -361,8 +361,10 @@ async def test_slow_passes_are_not_run_back_to_back(
         for a, b in zip(model.passes, model.passes[1:], strict=False)
         if _ends_in_speech(b)  # an interim pass (the caller still speaking at its end)
     ]
-    assert gaps, "expected interim passes over two sentences of speech"
+    # the first interim pass is due after 0.8 s of speech, however slow the passes are
+    assert any(_ends_in_speech(p) for p in model.passes), "expected an interim pass"
     # the 0.8 s interval alone starts a pass on 0.8-0.9 s of new audio here; backed off
-    # (2.5 x a pass of 0.5 s and more) it waits for 1.25 s and more
+    # (2.5 x a pass of 0.5 s and more) it waits for 1.25 s and more. On a loaded machine a
+    # pass can take so long that no second interim pass fits in the speech: nothing to compare
     window = 512 / 16000  # passes start on a VAD window boundary
-    assert min(gaps) >= 1.25 - window
+    assert min(gaps, default=float("inf")) >= 1.25 - window
