@@ -16,7 +16,6 @@ worker and server run on one machine, so their wall clocks agree and every turn 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +28,9 @@ MAX_UPLINK_S = 1.5
 
 def journal_t0(events: Path) -> float | None:
     """The call's time origin (wall clock) from the recorder's journal, None if absent."""
-    if not events.exists():
-        return None
-    for line in events.read_text(errors="replace").splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            continue
+    from navan_voice.recording.persist import _read_journal  # the recorder's own reader
+
+    for record in _read_journal(events):
         if record.get("kind") == "start" and record.get("t0") is not None:
             return float(record["t0"])
     return None
@@ -67,15 +62,13 @@ def split_turns(
     return out
 
 
-def worker_turns_of(database_url: str, room: str) -> list[dict[str, float]]:
+def worker_turns_of(factory: Any, room: str) -> list[dict[str, float]]:
     """The worker's answered turns of the call in ``room``, dated on the wall clock."""
     from sqlalchemy import select
     from sqlalchemy.orm import selectinload
 
-    from navan_voice.db.engine import make_session_factory
     from navan_voice.db.recording_tables import CallRecord
 
-    factory = make_session_factory(database_url)
     with factory() as session:
         stmt = (
             select(CallRecord)
@@ -92,7 +85,7 @@ def worker_turns_of(database_url: str, room: str) -> list[dict[str, float]]:
             {
                 "stopped": t0 + t.at_s,
                 "e2e": t.e2e_latency_ms / 1000.0,
-                "commit": (t.eou_delay_ms or 0.0) / 1000.0,
+                **({} if t.eou_delay_ms is None else {"commit": t.eou_delay_ms / 1000.0}),
             }
             for t in row.turns
             if t.user_text and t.e2e_latency_ms is not None
@@ -101,10 +94,14 @@ def worker_turns_of(database_url: str, room: str) -> list[dict[str, float]]:
 
 def split_calls(database_url: str, calls: list[dict[str, Any]]) -> dict[str, Any]:
     """p50/p95 (s) of each part over every answered turn of ``calls`` (``CallResult.as_dict``)."""
+    from navan_voice.db.engine import make_session_factory
+
+    factory = make_session_factory(database_url)  # one engine for every call's rows
     rows: list[dict[str, float]] = []
     for call in calls:
         walls = [tuple(w) for w in call.get("turn_walls") or []]
         if walls:
-            rows += split_turns(walls, worker_turns_of(database_url, call["room"]))  # type: ignore[arg-type]
+            rows += split_turns(walls, worker_turns_of(factory, call["room"]))  # type: ignore[arg-type]
+    factory.kw["bind"].dispose()
     parts = ("heard", "uplink", "worker", "commit", "downlink")
     return {part: percentiles([r[part] for r in rows if part in r]) for part in parts}
