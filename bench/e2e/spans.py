@@ -102,7 +102,20 @@ class Receiver:
 
 def turn_timelines(spans: list[Span]) -> list[dict[str, Any]]:
     """Per committed turn: ms from the commit to the first reply frame, and each stage span
-    that started in between (start and end, ms from the commit)."""
+    of the same call (livekit gives each session one trace) that started in between (start
+    and end, ms from the commit). A reply whose ``agent_speaking`` span never ended (the
+    caller hung up while it played) is not exported, so its turn is left out rather than
+    matched to another call's speech."""
+    by_trace: dict[str, list[Span]] = defaultdict(list)
+    for s in spans:
+        by_trace[s.trace].append(s)
+    out = []
+    for call in by_trace.values():
+        out.extend(_call_timelines(call))
+    return sorted(out, key=lambda t: t["commit"])
+
+
+def _call_timelines(spans: list[Span]) -> list[dict[str, Any]]:
     commits = sorted(s.end for s in spans if s.name == "eou_wait")
     speaking = sorted(s.start for s in spans if s.name == "agent_speaking")
     out = []
@@ -122,6 +135,7 @@ def turn_timelines(spans: list[Span]) -> list[dict[str, Any]]:
                 )
         out.append(
             {
+                "commit": commit,
                 "first_audio_ms": round((first_audio - commit) * 1000, 1),
                 "stages": {k: sorted(v) for k, v in stages.items()},
             }

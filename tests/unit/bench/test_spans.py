@@ -41,3 +41,17 @@ def test_a_turn_answered_only_after_the_next_commit_is_left_out() -> None:
     ]
     timelines = turn_timelines(spans)
     assert [t["first_audio_ms"] for t in timelines] == [pytest.approx(100.0)]
+
+
+def test_a_reply_is_matched_only_to_speech_of_the_same_call() -> None:
+    # call "a" hung up while its last reply played (its agent_speaking was never exported);
+    # call "b" starts speaking later: that is not call a's reply
+    spans = [
+        Span("eou_wait", 9.0, 10.0, "a"),
+        Span("tts_node", 10.1, 11.0, "a"),
+        Span("eou_wait", 30.0, 31.0, "b"),
+        Span("agent_speaking", 31.2, 32.0, "b"),
+        Span("agent_speaking", 20.0, 21.0, "b"),  # b's greeting, before its turn
+    ]
+    timelines = turn_timelines(spans)
+    assert [t["first_audio_ms"] for t in timelines] == [pytest.approx(200.0)]
