@@ -8,7 +8,8 @@ the caller waits, after the end of turn, for the tools, the reply and piper's fi
 pause (``on_preflight``) or any STT's final. The look-ahead plays the turn through in that gap,
 on a copy of the call state: the agent's decisions, its lookup tools and hand-offs to a
 specialist, until a reply; then the TTS renders that reply's first piece. The real turn runs as
-always; when its first piece is the same text, its audio is ready. A reply that needs no tool
+always; its database reads are taken from the look-ahead's (tools/reads_ahead.py) and, when its
+first piece is the same text, its audio is ready. A reply that needs no tool
 is left to livekit's preemptive synthesis, which starts on the same transcript
 (``NAVAN_PREEMPTIVE_TTS``).
 
@@ -61,9 +62,11 @@ class Prerenderer(Protocol):
 
 def shadow_state(state: CallState) -> CallState:
     """A copy of the call state that tools may change: its lists and dicts are copies, the
-    database and the hooks are shared (the look-ahead only reads through them)."""
+    database and the hooks are shared (the look-ahead only reads through them), and so is
+    ``reads_ahead``, where its reads are kept for the real turn (tools/reads_ahead.py)."""
     return dataclasses.replace(
         state,
+        ahead=True,
         options=list(state.options),
         agents_visited=list(state.agents_visited),
         notes=list(state.notes),
@@ -125,10 +128,12 @@ class Lookahead:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         logger.info(
-            "look-ahead: %d transcripts played ahead, %d replies rendered ahead, %d spoken",
+            "look-ahead: %d transcripts played ahead, %d replies rendered ahead, %d spoken, "
+            "%d database reads taken by the real turns",
             self.played,
             self._tts.ahead_rendered,
             self._tts.ahead_spoken,
+            self._session.userdata.reads_ahead.taken,
         )
 
     def on_preflight(self, text: str) -> None:
@@ -177,6 +182,7 @@ class Lookahead:
         agent = self._session.current_agent
         if not isinstance(agent, NavanAgent):
             return None
+        agent.state.reads_ahead.clear()  # an earlier transcript's reads: not this turn's
         state = shadow_state(agent.state)
         chat_ctx = agent.chat_ctx.copy()
         chat_ctx.add_message(role="user", content=transcript)

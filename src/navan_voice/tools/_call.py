@@ -7,7 +7,7 @@ import functools
 import logging
 from collections.abc import Callable
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from livekit.agents import RunContext
 from livekit.agents.llm import ToolError
@@ -35,6 +35,24 @@ async def call_service(fn: Callable[..., T], /, **kwargs: Any) -> T:
         raise ToolError(
             "Something went wrong on my side; I can open a support case so a colleague follows up."
         ) from e
+
+
+async def read_service(state: CallState, fn: Callable[..., T], /, **kwargs: Any) -> T:
+    """``call_service`` for a read of the call's database (``db`` is the call's): on the
+    look-ahead's copy of the state the read is kept for the real turn, and the real turn takes
+    a read kept for it instead of reading again (tools/reads_ahead.py)."""
+    reads = state.reads_ahead
+    key = reads.key(fn, kwargs)
+    if state.ahead:
+        # shielded: a look-ahead cancelled by the caller's next words leaves the read running
+        # for the real turn, which may still take it
+        return cast(
+            T, await asyncio.shield(reads.start(key, call_service(fn, db=state.db, **kwargs)))
+        )
+    kept = reads.take(key)
+    if kept is None:
+        return await call_service(fn, db=state.db, **kwargs)
+    return cast(T, await kept)
 
 
 def state_of(context: RunContext[CallState]) -> CallState:

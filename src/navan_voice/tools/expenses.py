@@ -8,7 +8,7 @@ from livekit.agents import RunContext, function_tool
 
 from navan_voice.domain.models import format_money
 from navan_voice.services import expenses, policy
-from navan_voice.tools._call import call_service, require_identified
+from navan_voice.tools._call import read_service, require_identified
 from navan_voice.tools.state import CallState
 
 
@@ -20,9 +20,9 @@ async def expense_status(context: RunContext[CallState], merchant: str = "") -> 
         merchant: only expenses from this merchant, e.g. "Uber"; empty for all recent ones
     """
     state = context.userdata
-    found = await call_service(
+    found = await read_service(
+        state,
         expenses.expense_status,
-        db=state.db,
         traveler_id=require_identified(state),
         merchant=merchant,
     )
@@ -54,9 +54,9 @@ async def ask_travel_policy(
         airports = re.findall(r"\b[A-Z]{3}\b", question)
         if len(airports) >= 2:
             origin, destination = airports[0], airports[1]
-    return await call_service(
+    return await read_service(
+        state,
         policy.answer_policy_question,
-        db=state.db,
         traveler_id=require_identified(state),
         topic=policy.topic_for_question(question),
         city=city,

@@ -8,7 +8,7 @@ from livekit.agents.llm import ToolError
 from navan_voice.domain.models import CabinClass
 from navan_voice.services import flights, trips
 from navan_voice.tools import speech
-from navan_voice.tools._call import call_service, caller_date, require_identified
+from navan_voice.tools._call import caller_date, read_service, require_identified
 from navan_voice.tools.state import CallState, PendingChange
 
 
@@ -27,8 +27,8 @@ async def _segment_id(state: CallState, flight: str) -> int:
     traveler_id = require_identified(state)
     if not flight.strip() and state.current_segment_id is not None:
         return state.current_segment_id
-    seg = await call_service(
-        trips.resolve_segment, db=state.db, traveler_id=traveler_id, reference=flight
+    seg = await read_service(
+        state, trips.resolve_segment, traveler_id=traveler_id, reference=flight
     )
     if seg.id != state.current_segment_id:
         state.options = []
@@ -49,9 +49,7 @@ async def flight_details(context: RunContext[CallState], flight: str = "") -> st
     state = context.userdata
     traveler_id = require_identified(state)
     seg_id = await _segment_id(state, flight)
-    seg = await call_service(
-        trips.get_segment, db=state.db, traveler_id=traveler_id, segment_id=seg_id
-    )
+    seg = await read_service(state, trips.get_segment, traveler_id=traveler_id, segment_id=seg_id)
     return speech.flight_times(seg)
 
 
@@ -70,9 +68,9 @@ async def find_alternative_flights(
     state = context.userdata
     seg_id = await _segment_id(state, flight)
     on_date = caller_date(date) if date.strip() else None
-    options = await call_service(
+    options = await read_service(
+        state,
         flights.find_alternatives,
-        db=state.db,
         traveler_id=require_identified(state),
         segment_id=seg_id,
         on_date=on_date,
@@ -102,9 +100,9 @@ async def propose_flight_change(
     if not 1 <= option <= len(state.options):
         raise ToolError(f"Please pick an option between 1 and {len(state.options)}.")
     chosen = state.options[option - 1]
-    quote = await call_service(
+    quote = await read_service(
+        state,
         flights.quote_flight_change,
-        db=state.db,
         traveler_id=traveler_id,
         segment_id=state.current_segment_id,
         option_id=chosen.id,
@@ -125,9 +123,9 @@ async def propose_flight_cancellation(context: RunContext[CallState], flight: st
     """
     state = context.userdata
     seg_id = await _segment_id(state, flight)
-    quote = await call_service(
+    quote = await read_service(
+        state,
         flights.quote_cancellation,
-        db=state.db,
         traveler_id=require_identified(state),
         segment_id=seg_id,
     )

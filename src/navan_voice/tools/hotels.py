@@ -7,7 +7,7 @@ from livekit.agents import RunContext, function_tool
 from navan_voice.domain.models import format_money
 from navan_voice.services import hotels, trips
 from navan_voice.tools import speech
-from navan_voice.tools._call import call_service, caller_date, require_identified
+from navan_voice.tools._call import caller_date, read_service, require_identified
 from navan_voice.tools.state import CallState, PendingChange
 
 
@@ -25,13 +25,11 @@ async def propose_hotel_dates(
     state = context.userdata
     traveler_id = require_identified(state)
     check_in, check_out = caller_date(check_in_date), caller_date(check_out_date)
-    stay = await call_service(
-        trips.resolve_hotel, db=state.db, traveler_id=traveler_id, reference=hotel
-    )
+    stay = await read_service(state, trips.resolve_hotel, traveler_id=traveler_id, reference=hotel)
     state.current_hotel_id = stay.id
-    quote = await call_service(
+    quote = await read_service(
+        state,
         hotels.quote_hotel_dates,
-        db=state.db,
         traveler_id=traveler_id,
         stay_id=stay.id,
         check_in=check_in,
@@ -50,9 +48,9 @@ async def list_hotel_stays(context: RunContext[CallState], hotel: str = "") -> s
         hotel: which stay: hotel confirmation code, hotel name or city; empty for all of them
     """
     state = context.userdata
-    stays = await call_service(
+    stays = await read_service(
+        state,
         trips.upcoming_hotels,
-        db=state.db,
         traveler_id=require_identified(state),
         reference=hotel,
     )
@@ -61,8 +59,8 @@ async def list_hotel_stays(context: RunContext[CallState], hotel: str = "") -> s
         return f"You have no upcoming hotel stays{what} on your bookings."
     if len(stays) == 1:
         state.current_hotel_id = stays[0].id
-        state.current_trip_code = await call_service(
-            trips.trip_code, db=state.db, traveler_id=state.traveler_id, trip_id=stays[0].trip_id
+        state.current_trip_code = await read_service(
+            state, trips.trip_code, traveler_id=state.traveler_id, trip_id=stays[0].trip_id
         )
         return "You're staying at " + speech.hotel_stay(stays[0])
     return f"You have {len(stays)} hotel stays: " + " ".join(speech.hotel_stay(h) for h in stays)
@@ -72,9 +70,7 @@ async def list_hotel_stays(context: RunContext[CallState], hotel: str = "") -> s
 async def list_car_rentals(context: RunContext[CallState]) -> str:
     """List the caller's upcoming car rentals."""
     state = context.userdata
-    cars = await call_service(
-        hotels.list_car_rentals, db=state.db, traveler_id=require_identified(state)
-    )
+    cars = await read_service(state, hotels.list_car_rentals, traveler_id=require_identified(state))
     if not cars:
         return "You have no upcoming car rentals."
     return " ".join(

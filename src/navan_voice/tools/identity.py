@@ -11,7 +11,7 @@ from livekit.agents import RunContext, function_tool
 from navan_voice.domain.errors import DataUnavailableError
 from navan_voice.domain.models import Traveler
 from navan_voice.services import identity
-from navan_voice.tools._call import call_service
+from navan_voice.tools._call import read_service
 from navan_voice.tools.state import CallState
 
 logger = logging.getLogger(__name__)
@@ -77,9 +77,9 @@ async def identify_caller(
         last_name: the caller's last name as on the booking
     """
     state = context.userdata
-    traveler = await call_service(
+    traveler = await read_service(
+        state,
         identity.identify_by_confirmation,
-        db=state.db,
         confirmation_code=confirmation_code,
         last_name=last_name,
     )

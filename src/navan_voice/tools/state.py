@@ -19,6 +19,7 @@ from navan_voice.domain.models import (
     FlightOption,
     HotelChangeQuote,
 )
+from navan_voice.tools.reads_ahead import ReadsAhead
 
 
 def _set_event() -> asyncio.Event:
@@ -78,6 +79,9 @@ class CallState:
     # the greeting is recorded (the worker clears it before the session starts)
     ready: asyncio.Event = field(default_factory=_set_event)
     transfer_to_human: TransferHook | None = None
+    # the look-ahead's reads for the turn in progress, shared with its copies of this state
+    reads_ahead: ReadsAhead = field(default_factory=ReadsAhead)
+    ahead: bool = False  # True on the look-ahead's copy: its reads are kept for the real turn
 
     @property
     def identified(self) -> bool:

@@ -8,7 +8,7 @@ from livekit.agents import RunContext, function_tool
 
 from navan_voice.services import flights, trips
 from navan_voice.tools import speech
-from navan_voice.tools._call import call_service, require_identified
+from navan_voice.tools._call import read_service, require_identified
 from navan_voice.tools.state import CallState
 
 
@@ -16,8 +16,8 @@ from navan_voice.tools.state import CallState
 async def list_upcoming_trips(context: RunContext[CallState]) -> str:
     """List the caller's upcoming trips with their flights, hotels and cars."""
     state = context.userdata
-    found = await call_service(
-        trips.list_upcoming_trips, db=state.db, traveler_id=require_identified(state)
+    found = await read_service(
+        state, trips.list_upcoming_trips, traveler_id=require_identified(state)
     )
     if not found:
         return "You have no upcoming trips."
@@ -52,16 +52,16 @@ async def cancellation_terms(context: RunContext[CallState], booking: str = "") 
         reference = ""
     # nothing named: the trip being discussed, else every upcoming booking
     scope = state.current_trip_code if not reference else None
-    segments = await call_service(
+    segments = await read_service(
+        state,
         trips.upcoming_segments,
-        db=state.db,
         traveler_id=traveler_id,
         reference=reference,
         trip_code=scope,
     )
-    stays = await call_service(
+    stays = await read_service(
+        state,
         trips.upcoming_hotels,
-        db=state.db,
         traveler_id=traveler_id,
         reference=reference,
         trip_code=scope,
@@ -74,8 +74,8 @@ async def cancellation_terms(context: RunContext[CallState], booking: str = "") 
         return "I found no upcoming booking like that to cancel; which flight or hotel is it?"
     said = []
     for seg in segments[:3]:
-        quote = await call_service(
-            flights.quote_cancellation, db=state.db, traveler_id=traveler_id, segment_id=seg.id
+        quote = await read_service(
+            state, flights.quote_cancellation, traveler_id=traveler_id, segment_id=seg.id
         )
         said.append(speech.cancel_terms(seg, quote))
     said += [speech.hotel_cancel_terms(h) for h in stays[:2]]

@@ -245,3 +245,58 @@ def test_what_may_run_ahead_names_real_tools_and_nothing_that_writes(db: Session
     writes = {"confirm_change", "open_support_case", "transfer_to_human", "discard_pending_change"}
     assert writes <= names
     assert not writes & (READ_ONLY_TOOLS | SPECIALIST_HANDOFFS)
+
+
+class Counted:
+    """Counts the calls a service function gets (the tools look services up at call time)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> None:
+        self.calls = 0
+        real = getattr(module, name)
+
+        def counted(**kwargs: Any) -> Any:
+            self.calls += 1
+            return real(**kwargs)
+
+        monkeypatch.setattr(module, name, counted)
+
+
+async def test_the_real_turn_takes_the_reads_the_look_ahead_made(
+    db: SessionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from navan_voice.services import trips
+
+    resolve = Counted(monkeypatch, trips, "resolve_segment")
+    details = Counted(monkeypatch, trips, "get_segment")
+    async with phone_call(db) as (session, state, ahead, _):
+        predicted = await ahead.play_ahead("When does my flight to New York leave?")
+        assert predicted is not None
+        assert (resolve.calls, details.calls) == (1, 1)
+        result = await session.run(user_input="When does my flight to New York leave?")
+        result.expect.contains_function_call(name="flight_details")
+        # the same answer, without asking the database again
+        assert "".join(predicted.chunks).strip() == last_reply(result)
+        assert (resolve.calls, details.calls) == (1, 1)
+        assert state.reads_ahead.taken == 2 and len(state.reads_ahead) == 0
+
+
+async def test_a_turn_that_went_another_way_reads_the_database_itself(
+    db: SessionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from navan_voice.services import trips
+
+    resolve = Counted(monkeypatch, trips, "resolve_segment")
+    async with phone_call(db) as (session, state, ahead, _):
+        await ahead.play_ahead("When does my flight to Denver leave?")
+        assert resolve.calls == 1 and len(state.reads_ahead) > 0
+        # the caller said something else: the real turn asks for its own flight, and the
+        # look-ahead's reads are dropped rather than kept for a later turn
+        result = await session.run(user_input="When does my flight to New York leave?")
+        assert "1542" in last_reply(result)
+        assert resolve.calls == 2 and len(state.reads_ahead) == 0
+        assert state.reads_ahead.taken == 0
+        # a new look-ahead starts with nothing kept from the last one
+        await ahead.play_ahead("When does my flight to Denver leave?")
+        await ahead.play_ahead("Which trips do I have coming up?")
+        result = await session.run(user_input="When does my flight to Denver leave?")
+        assert resolve.calls == 4  # Denver read ahead, then read again by the real turn
