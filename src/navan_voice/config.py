@@ -236,6 +236,9 @@ class Settings(BaseSettings):
     # final transcript and render the reply's first words before the end of turn is confirmed
     # (agents/lookahead.py)
     lookahead: bool = True
+    # the real turn takes the database reads the look-ahead made instead of reading again
+    # (tools/reads_ahead.py; off: every turn reads for itself)
+    lookahead_reads: bool = True
     # the caller's audio reaches VAD and STT in frames of this length (livekit's default 50 ms;
     # a sound at a frame's start waits for the whole frame)
     audio_input_frame_ms: int = Field(20, ge=10, le=100)

@@ -58,6 +58,7 @@ from navan_voice.telephony.calls import make_transfer_hook, outbound_notice
 from navan_voice.telephony.silence import SilenceGuard, away_timeout
 from navan_voice.telephony.warm import make_warm_transfer_hook
 from navan_voice.tools import READ_ONLY_TOOLS
+from navan_voice.tools.reads_ahead import ReadsAhead
 from navan_voice.vision.avatar import start_avatar
 from navan_voice.vision.context import VisualContext
 
@@ -242,6 +243,7 @@ async def entrypoint(ctx: JobContext) -> None:
         channel=Channel.PHONE if is_sip else Channel.WEB,
         caller_phone=_caller_phone(participant, meta) or None,
         room=ctx.room.name,
+        reads_ahead=ReadsAhead(enabled=settings.lookahead_reads),
     )
     logger.info(
         "call %s in room %s: %s caller %s",

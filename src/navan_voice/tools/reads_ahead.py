@@ -33,8 +33,15 @@ def _retrieve(task: asyncio.Task[Any]) -> None:
 class ReadsAhead:
     """The reads one call's look-ahead started for the turn in progress."""
 
-    def __init__(self, ttl_s: float = 3.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        ttl_s: float = 3.0,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        enabled: bool = True,  # off: reads run but are not kept (NAVAN_LOOKAHEAD_READS)
+    ) -> None:
         self._ttl_s = ttl_s
+        self._enabled = enabled
         self._clock = clock
         self._reads: dict[Key, tuple[float, asyncio.Task[Any]]] = {}
         self.taken = 0  # reads the real turns did not have to make
@@ -48,7 +55,8 @@ class ReadsAhead:
         """Start a read for the look-ahead and keep it for the real turn."""
         task = asyncio.ensure_future(read)
         task.add_done_callback(_retrieve)
-        self._reads[key] = (self._clock(), task)
+        if self._enabled:
+            self._reads[key] = (self._clock(), task)
         return task
 
     def take(self, key: Key) -> Awaitable[Any] | None:

@@ -70,3 +70,10 @@ async def test_a_read_still_running_is_taken_and_a_failed_one_fails_alike() -> N
     assert failed is not None
     with pytest.raises(DomainError, match="UA 9"):
         await failed
+
+
+async def test_switched_off_a_read_runs_but_is_not_kept() -> None:
+    reads = ReadsAhead(enabled=False)  # NAVAN_LOOKAHEAD_READS=false
+    key = reads.key(lookup, {"traveler_id": 7})
+    assert await reads.start(key, value("ahead")) == "ahead"
+    assert reads.take(key) is None
