@@ -7,7 +7,7 @@ import functools
 import logging
 from collections.abc import Callable
 from datetime import date
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from livekit.agents import RunContext
 from livekit.agents.llm import ToolError
@@ -44,15 +44,8 @@ async def read_service(state: CallState, fn: Callable[..., T], /, **kwargs: Any)
     reads = state.reads_ahead
     key = reads.key(fn, kwargs)
     if state.ahead:
-        # shielded: a look-ahead cancelled by the caller's next words leaves the read running
-        # for the real turn, which may still take it
-        return cast(
-            T, await asyncio.shield(reads.start(key, call_service(fn, db=state.db, **kwargs)))
-        )
-    kept = reads.take(key)
-    if kept is None:
-        return await call_service(fn, db=state.db, **kwargs)
-    return cast(T, await kept)
+        return await reads.ahead(key, call_service(fn, db=state.db, **kwargs))
+    return await reads.behind(key, lambda: call_service(fn, db=state.db, **kwargs))
 
 
 def state_of(context: RunContext[CallState]) -> CallState:
