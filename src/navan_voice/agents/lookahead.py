@@ -56,6 +56,7 @@ class Prerenderer(Protocol):
 
     ahead_rendered: int  # pieces rendered ahead
     ahead_spoken: int  # of those, pieces a reply then spoke
+    ahead_late: int  # pieces not rendered ahead: their reply was there first
 
     def prerender(self, chunks: Iterable[str]) -> None: ...
 
@@ -129,10 +130,11 @@ class Lookahead:
                 await self._task
         logger.info(
             "look-ahead: %d transcripts played ahead, %d replies rendered ahead, %d spoken, "
-            "%d database reads taken by the real turns",
+            "%d too late to render, %d database reads taken by the real turns",
             self.played,
             self._tts.ahead_rendered,
             self._tts.ahead_spoken,
+            self._tts.ahead_late,
             self._session.userdata.reads_ahead.taken,
         )
 

@@ -59,6 +59,9 @@ LEAD_KEEP_S = 0.01
 _LEAD_WINDOW_S = 0.005
 # a piece rendered ahead of its reply (``PiperTTS.prerender``) waits this long to be asked for
 PRERENDER_TTL_S = 10.0
+# a piece a reply asked for this recently is not rendered ahead: the reply got there first (its
+# lookups taken from the look-ahead, it can) and a second render would only compete with it
+ASKED_WINDOW_S = 2.0
 
 
 def load_piper_voice(
@@ -200,8 +203,10 @@ class PiperTTS(tts.TTS[Any]):
         self._lock = threading.Lock()  # one onnx session: synthesise one sentence at a time
         # pieces rendered ahead of the reply that will speak them: text -> (since, audio)
         self._ahead: dict[str, tuple[float, asyncio.Future[list[bytes]]]] = {}
+        self._asked: dict[str, float] = {}  # pieces replies rendered themselves, and when
         self.ahead_rendered = 0  # pieces rendered ahead (prerender)
         self.ahead_spoken = 0  # of those, pieces a reply then asked for
+        self.ahead_late = 0  # pieces not rendered ahead: their reply had asked for them already
 
     @property
     def model(self) -> str:
@@ -230,8 +235,12 @@ class PiperTTS(tts.TTS[Any]):
             if now - since > PRERENDER_TTL_S:
                 del self._ahead[text]
                 fut.cancel()
+        self._asked = {t: at for t, at in self._asked.items() if now - at <= ASKED_WINDOW_S}
         piece = first_piece(chunks)
         if not piece or piece in self._ahead or not any(ch.isalnum() for ch in piece):
+            return
+        if piece in self._asked:
+            self.ahead_late += 1
             return
 
         async def render() -> list[bytes]:
@@ -283,6 +292,7 @@ class PiperTTS(tts.TTS[Any]):
                         pace.delivered(pcm)
                     yield pcm
                 return
+        self._asked[text] = time.monotonic()
         async for pcm in self._render(text, timeout=timeout, pace=pace):
             yield pcm
 

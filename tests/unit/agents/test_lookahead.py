@@ -33,7 +33,7 @@ class Rendered:
 
     def __init__(self) -> None:
         self.replies: list[str] = []
-        self.ahead_rendered = self.ahead_spoken = 0
+        self.ahead_rendered = self.ahead_spoken = self.ahead_late = 0
 
     def prerender(self, chunks: Iterable[str]) -> None:
         self.replies.append("".join(chunks).strip())

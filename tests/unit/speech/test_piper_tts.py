@@ -222,3 +222,21 @@ async def test_a_piece_nobody_asks_for_is_dropped(
     await _pcm(tts, "Your flight is confirmed.")
     assert voice.rendered.count("Your flight is confirmed.") == 2
     await tts.aclose()
+
+
+@pytest.mark.models
+async def test_a_piece_its_reply_already_asked_for_is_not_rendered_ahead(
+    piper_voice: Any,
+) -> None:
+    voice = CountingVoice(piper_voice)
+    tts = PiperTTS(voice)  # type: ignore[arg-type]
+    # the real turn got to its first piece before the look-ahead did (its lookups were
+    # the look-ahead's): a render ahead would only compete with the reply's own
+    await _pcm(tts, "Your flight is confirmed.")
+    tts.prerender(["Your flight is confirmed. ", "Anything else? "])
+    await asyncio.sleep(0.3)
+    assert voice.rendered == ["Your flight is confirmed."]
+    assert (tts.ahead_rendered, tts.ahead_late) == (0, 1)
+    tts.prerender(["Anything else? "])  # a piece nobody asked for is still rendered ahead
+    assert tts.ahead_rendered == 1
+    await tts.aclose()
