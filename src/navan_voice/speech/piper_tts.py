@@ -235,7 +235,7 @@ class PiperTTS(tts.TTS[Any]):
             if now - since > PRERENDER_TTL_S:
                 del self._ahead[text]
                 fut.cancel()
-        self._asked = {t: at for t, at in self._asked.items() if now - at <= ASKED_WINDOW_S}
+        self._forget_asked(now)
         piece = first_piece(chunks)
         if not piece or piece in self._ahead or not any(ch.isalnum() for ch in piece):
             return
@@ -251,6 +251,9 @@ class PiperTTS(tts.TTS[Any]):
         fut.add_done_callback(lambda f: f.cancelled() or f.exception())
         self._ahead[piece] = (now, fut)
         self.ahead_rendered += 1
+
+    def _forget_asked(self, now: float) -> None:
+        self._asked = {t: at for t, at in self._asked.items() if now - at <= ASKED_WINDOW_S}
 
     async def aclose(self) -> None:
         for _, fut in self._ahead.values():
@@ -292,7 +295,9 @@ class PiperTTS(tts.TTS[Any]):
                         pace.delivered(pcm)
                     yield pcm
                 return
-        self._asked[text] = time.monotonic()
+        now = time.monotonic()
+        self._forget_asked(now)  # without a look-ahead nothing else would prune it
+        self._asked[text] = now
         async for pcm in self._render(text, timeout=timeout, pace=pace):
             yield pcm
 

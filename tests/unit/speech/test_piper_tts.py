@@ -240,3 +240,20 @@ async def test_a_piece_its_reply_already_asked_for_is_not_rendered_ahead(
     tts.prerender(["Anything else? "])  # a piece nobody asked for is still rendered ahead
     assert tts.ahead_rendered == 1
     await tts.aclose()
+
+
+@pytest.mark.models
+async def test_pieces_asked_for_are_forgotten_without_a_look_ahead(
+    piper_voice: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from navan_voice.speech import piper_tts
+
+    # with no look-ahead (prerender never called) the record of asked pieces must not grow
+    # for the life of the process
+    tts = PiperTTS(piper_voice)
+    monkeypatch.setattr(piper_tts, "ASKED_WINDOW_S", 0.0)
+    await _pcm(tts, "Your flight is confirmed.")
+    await asyncio.sleep(0.01)
+    await _pcm(tts, "Anything else?")
+    assert list(tts._asked) == ["Anything else?"]
+    await tts.aclose()
