@@ -33,7 +33,7 @@ from navan_voice.agents.lookahead import Lookahead
 from navan_voice.agents.state import CallState
 from navan_voice.analytics.tracing import setup_tracing
 from navan_voice.config import Settings, load_settings
-from navan_voice.db.engine import make_session_factory
+from navan_voice.db.engine import SessionFactory, make_session_factory
 from navan_voice.domain.models import Channel
 from navan_voice.playout import stop_session_audio_on_pause
 from navan_voice.recording.api import attach as attach_recorder
@@ -228,6 +228,26 @@ def room_options(settings: Settings, participant_identity: str) -> room_io.RoomO
     )
 
 
+def new_call_state(
+    settings: Settings,
+    *,
+    call_id: str,
+    db: SessionFactory,
+    phone: bool,
+    caller_phone: str | None,
+    room: str,
+) -> CallState:
+    """A call's state, with what the settings decide for it (the look-ahead's reads kept)."""
+    return CallState(
+        call_id=call_id,
+        db=db,
+        channel=Channel.PHONE if phone else Channel.WEB,
+        caller_phone=caller_phone,
+        room=room,
+        reads_ahead=ReadsAhead(enabled=settings.lookahead_reads),
+    )
+
+
 async def entrypoint(ctx: JobContext) -> None:
     """One call: join the room, wait for the caller, run the travel agents until hang-up."""
     settings: Settings = ctx.proc.userdata.get("settings") or load_settings()
@@ -237,13 +257,13 @@ async def entrypoint(ctx: JobContext) -> None:
     await ctx.connect()
     participant = await ctx.wait_for_participant()
     is_sip = participant.kind == rtc.ParticipantKind.PARTICIPANT_KIND_SIP
-    state = CallState(
+    state = new_call_state(
+        settings,
         call_id=ctx.job.id,
         db=db,
-        channel=Channel.PHONE if is_sip else Channel.WEB,
+        phone=is_sip,
         caller_phone=_caller_phone(participant, meta) or None,
         room=ctx.room.name,
-        reads_ahead=ReadsAhead(enabled=settings.lookahead_reads),
     )
     logger.info(
         "call %s in room %s: %s caller %s",

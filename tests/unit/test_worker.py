@@ -280,3 +280,34 @@ async def test_the_local_stts_finished_requests_end_the_speech_on_the_calls_vad(
             plain = build_session(load_settings(), bundle, object())  # type: ignore[arg-type]
             assert early_end_of(plain) is None and plain.stt.ends_turn is None
     assert early_end_of(_session(monkeypatch)) is None  # a cloud STT has no early text to judge
+
+
+@pytest.mark.parametrize(("setting", "kept"), [("true", True), ("false", False)])
+async def test_a_calls_state_keeps_the_lookaheads_reads_as_the_setting_says(
+    monkeypatch: pytest.MonkeyPatch, setting: str, kept: bool
+) -> None:
+    from navan_voice.domain.models import Channel
+    from navan_voice.worker import new_call_state
+
+    monkeypatch.setenv("NAVAN_LOOKAHEAD_READS", setting)
+    state = new_call_state(
+        load_settings(),
+        call_id="job-1",
+        db=None,  # type: ignore[arg-type]  # no read reaches a database here
+        phone=True,
+        caller_phone="+15550100",
+        room="call-1",
+    )
+    assert (state.channel, state.caller_phone, state.room) == (Channel.PHONE, "+15550100", "call-1")
+    reads: list[str] = []
+
+    async def read(answer: str) -> str:
+        reads.append(answer)
+        return answer
+
+    key = state.reads_ahead.key(read, {"reference": "UA 1542"})
+    assert await state.reads_ahead.ahead(key, read("ahead")) == "ahead"
+    taken = await state.reads_ahead.behind(key, lambda: read("real turn"))
+    # on: the real turn takes the look-ahead's read; off: it reads for itself
+    expected = ("ahead", ["ahead"]) if kept else ("real turn", ["ahead", "real turn"])
+    assert (taken, reads) == expected
