@@ -41,6 +41,12 @@ LONG_LIVED = frozenset(
 )
 
 
+# the turn's work before the commit (our own spans): the STT's passes, the look-ahead and its
+# piper render, dated from up to EARLY_S before the commit
+EARLY = frozenset({"stt_pass", "lookahead", "tts_prerender"})
+EARLY_S = 2.0
+
+
 @dataclass(frozen=True)
 class Span:
     name: str
@@ -127,16 +133,23 @@ def _call_timelines(spans: list[Span]) -> list[dict[str, Any]]:
         nxt = commits[i + 1] if i + 1 < len(commits) else float("inf")
         if first_audio > nxt:
             continue  # no reply before the next turn
+        prev = commits[i - 1] if i else float("-inf")
         stages: dict[str, list[tuple[float, float]]] = defaultdict(list)
         for s in spans:
-            if s.name not in LONG_LIVED and commit - 0.05 <= s.start <= first_audio:
+            since = max(prev, commit - EARLY_S) if s.name in EARLY else commit - 0.05
+            if s.name not in LONG_LIVED and since <= s.start <= first_audio:
                 stages[s.name].append(
                     (round((s.start - commit) * 1000, 1), round((s.end - commit) * 1000, 1))
                 )
+        # the caller's speech as the session's VAD ended it (livekit's user_speaking span)
+        speech_ends = [s.end for s in spans if s.name == "user_speaking" and prev < s.end <= commit]
         out.append(
             {
                 "commit": commit,
                 "first_audio_ms": round((first_audio - commit) * 1000, 1),
+                "speech_end_ms": (
+                    round((max(speech_ends) - commit) * 1000, 1) if speech_ends else None
+                ),
                 "stages": {k: sorted(v) for k, v in stages.items()},
             }
         )
@@ -148,7 +161,18 @@ def summarize(timelines: list[dict[str, Any]]) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "first_audio_s": percentiles([t["first_audio_ms"] / 1000 for t in timelines])
     }
-    for name in STAGES:
+    summary["speech_end_s"] = percentiles(
+        [t["speech_end_ms"] / 1000 for t in timelines if t.get("speech_end_ms") is not None]
+    )
+    # how long after the caller's speech ended the pass that gave the turn's text began
+    summary["last_pass_after_speech_end_s"] = percentiles(
+        [
+            (t["stages"]["stt_pass"][-1][0] - t["speech_end_ms"]) / 1000
+            for t in timelines
+            if t.get("speech_end_ms") is not None and t["stages"].get("stt_pass")
+        ]
+    )
+    for name in (*STAGES, *sorted(EARLY)):
         runs = [t["stages"][name] for t in timelines if name in t["stages"]]
         summary[name] = {
             "turns": len(runs),

@@ -32,6 +32,7 @@ from typing import Any, Protocol, cast
 
 from livekit.agents import Agent, AgentSession, RunContext, llm
 from livekit.agents.llm import utils as llm_utils
+from livekit.agents.telemetry import tracer
 from livekit.agents.voice.events import ConversationItemAddedEvent, UserInputTranscribedEvent
 from livekit.agents.voice.generation import update_instructions
 
@@ -167,16 +168,24 @@ class Lookahead:
 
     async def _run(self, transcript: str) -> None:
         self.played += 1
-        try:
-            reply = await self.play_ahead(transcript)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.debug("look-ahead of %r failed", transcript, exc_info=True)
-            return
-        # a reply without a tool is livekit's own preemptive generation's to render
-        if reply is not None and reply.after_tools:
-            self._tts.prerender(reply.chunks)
+        # a span in the call's trace (the text is not in it): when the look-ahead started and
+        # ended against the commit, which bench/e2e/spans.py dates; piper's render is its child
+        with tracer.start_as_current_span("lookahead") as span:
+            try:
+                reply = await self.play_ahead(transcript)
+            except asyncio.CancelledError:
+                span.set_attribute("navan.lookahead.outcome", "cancelled")
+                raise
+            except Exception:
+                span.set_attribute("navan.lookahead.outcome", "failed")
+                logger.debug("look-ahead of %r failed", transcript, exc_info=True)
+                return
+            # a reply without a tool is livekit's own preemptive generation's to render
+            rendered = reply is not None and reply.after_tools
+            outcome = "rendered" if rendered else "no reply" if reply is None else "no tool"
+            span.set_attribute("navan.lookahead.outcome", outcome)
+            if reply is not None and reply.after_tools:
+                self._tts.prerender(reply.chunks)
 
     async def play_ahead(self, transcript: str) -> Prediction | None:
         """The reply the current agent would give to ``transcript``; None when the turn

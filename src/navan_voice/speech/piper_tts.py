@@ -27,6 +27,7 @@ from livekit.agents import (
     tts,
     utils,
 )
+from livekit.agents.telemetry import tracer
 
 from navan_voice.domain.errors import SetupError
 from navan_voice.speech.priority import model_executor
@@ -244,7 +245,9 @@ class PiperTTS(tts.TTS[Any]):
             return
 
         async def render() -> list[bytes]:
-            return [pcm async for pcm in self._render(piece, timeout=PRERENDER_TTL_S)]
+            # a span in the call's trace (the look-ahead's child): when the audio was ready
+            with tracer.start_as_current_span("tts_prerender"):
+                return [pcm async for pcm in self._render(piece, timeout=PRERENDER_TTL_S)]
 
         fut = asyncio.ensure_future(render())
         # a failed look-ahead is only a miss: the reply renders the piece itself

@@ -55,3 +55,28 @@ def test_a_reply_is_matched_only_to_speech_of_the_same_call() -> None:
     ]
     timelines = turn_timelines(spans)
     assert [t["first_audio_ms"] for t in timelines] == [pytest.approx(200.0)]
+
+
+def test_the_turns_own_work_before_the_commit_is_dated_too() -> None:
+    spans = [
+        span("eou_wait", 4.0, 5.0),  # the previous turn
+        span("stt_pass", 4.5, 4.8),  # the previous turn's pass: not this one's
+        span("agent_speaking", 5.1, 6.0),
+        span("user_speaking", 7.0, 9.6),  # the caller's speech, ended by the VAD
+        span("stt_pass", 9.1, 9.35),
+        span("lookahead", 9.36, 9.4),
+        span("tts_prerender", 9.4, 9.55),
+        span("llm_node", 9.8, 9.9),  # livekit's preemptive step: not one of ours, left out
+        span("eou_wait", 9.6, 10.0),  # this turn commits at 10.0
+        span("agent_speaking", 10.05, 11.0),
+    ]
+    turn = turn_timelines(spans)[1]
+    assert turn["speech_end_ms"] == pytest.approx(-400.0)
+    assert turn["stages"]["stt_pass"] == [(pytest.approx(-900.0), pytest.approx(-650.0))]
+    assert turn["stages"]["lookahead"] == [(pytest.approx(-640.0), pytest.approx(-600.0))]
+    assert turn["stages"]["tts_prerender"] == [(pytest.approx(-600.0), pytest.approx(-450.0))]
+    assert "llm_node" not in turn["stages"]
+    summary = summarize(turn_timelines(spans))
+    assert summary["tts_prerender"]["last_end_s"]["p50"] == pytest.approx(-0.45)
+    assert summary["speech_end_s"]["p50"] == pytest.approx(-0.4)
+    assert summary["last_pass_after_speech_end_s"]["p50"] == pytest.approx(-0.5)
