@@ -5,6 +5,11 @@ Caller audio comes from voices the agent never uses (flite, festival, espeak-ng)
 does. "end of speech" is the moment the last voiced sample was pushed.
 
     .venv/bin/python -m bench.speech.stt_latency [--repeat 3]
+    .venv/bin/python -m bench.speech.stt_latency --configs passes1,passes2 --repeat 3
+
+``passes1``/``passes2``: the worker's STT (its settings' silences, live-caption passes every
+0.8 s) running one pass at a time or two (``NAVAN_STT_WORKERS``); besides the final, the
+preflight (the text the look-ahead starts on) is timed from the end of speech.
 """
 
 from __future__ import annotations
@@ -81,6 +86,8 @@ async def run_once(model: stt.STT[Any], audio: np.ndarray, rate: int) -> dict[st
         now = time.perf_counter()
         if ev.type == stt.SpeechEventType.INTERIM_TRANSCRIPT and "first_interim" not in marks:
             marks["first_interim"] = now
+        if ev.type == stt.SpeechEventType.PREFLIGHT_TRANSCRIPT:
+            marks["preflight"] = now  # the last one: the text of the whole phrase
         if ev.type == stt.SpeechEventType.FINAL_TRANSCRIPT and "final" not in marks:
             marks["final"] = now
             text = ev.alternatives[0].text
@@ -91,14 +98,38 @@ async def run_once(model: stt.STT[Any], audio: np.ndarray, rate: int) -> dict[st
     return out
 
 
-async def main(repeat: int) -> None:
-    engine = WhisperEngine.load(cpu_threads=2)
+def _worker_stt(engine: WhisperEngine, vad: Any, passes: int) -> WhisperSTT:
+    """The STT a web call's session gets from the default settings, ``passes`` at once."""
+    from navan_voice.config import load_settings
+
+    settings = load_settings()
+    model = WhisperSTT(
+        engine,
+        vad=vad,
+        interim_interval_s=settings.stt_interim_interval_s,
+        candidate_silence_s=settings.stt_candidate_silence_s,
+        final_silence_s=settings.stt_final_silence_s,
+    )
+    model.parallel_passes = passes
+    return model
+
+
+async def main(repeat: int, configs: list[str]) -> None:
+    from navan_voice.config import load_settings
+
+    engine = WhisperEngine.load(
+        cpu_threads=load_settings().stt_threads, workers=2 if "passes2" in configs else 1
+    )
     vad = load_vad()
-    models: dict[str, stt.STT[Any]] = {
-        "streaming WhisperSTT": WhisperSTT(engine, vad=vad),
-        "StreamAdapter(WhisperSTT)": stt.StreamAdapter(stt=WhisperSTT(engine), vad=vad),
+    build = {
+        "streaming": lambda: WhisperSTT(engine, vad=vad),
+        "adapter": lambda: stt.StreamAdapter(stt=WhisperSTT(engine), vad=vad),
+        "passes1": lambda: _worker_stt(engine, vad, 1),
+        "passes2": lambda: _worker_stt(engine, vad, 2),
     }
+    models: dict[str, stt.STT[Any]] = {name: build[name]() for name in configs}
     results: dict[str, list[float]] = {name: [] for name in models}
+    preflights: dict[str, list[float]] = {name: [] for name in models}
     by_rate: dict[str, dict[int, list[float]]] = {name: {16000: [], 8000: []} for name in models}
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
@@ -112,6 +143,8 @@ async def main(repeat: int) -> None:
             for voice, rate, audio in clips:
                 for name, model in models.items():
                     marks = await run_once(model, audio, rate)
+                    if "preflight" in marks:
+                        preflights[name].append(marks["preflight"])
                     if "final" in marks:
                         results[name].append(marks["final"])
                         by_rate[name][rate].append(marks["final"])
@@ -124,6 +157,12 @@ async def main(repeat: int) -> None:
         values.sort()
         p95 = values[min(len(values) - 1, int(0.95 * len(values)))]
         print(f"{name:28s} n={len(values):2d} p50={statistics.median(values):.2f} p95={p95:.2f}")
+    if any(preflights.values()):
+        print("\nend of speech -> last preflight transcript (s)")
+        for name, values in preflights.items():
+            p = percentiles(values)
+            got = f"p50={p.get('p50')} p95={p.get('p95')} max={p.get('max')}"
+            print(f"{name:28s} n={p['n']:2d} {got}")
     save(
         "stt-latency",
         {
@@ -135,6 +174,7 @@ async def main(repeat: int) -> None:
                 name: {
                     "all": percentiles(values),
                     **{str(r): percentiles(v) for r, v in by_rate[name].items()},
+                    "preflight": percentiles(preflights[name]),
                 }
                 for name, values in results.items()
             },
@@ -145,5 +185,10 @@ async def main(repeat: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument(
+        "--configs",
+        default="streaming,adapter",
+        help="comma list of streaming, adapter, passes1, passes2 (run alternately per clip)",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.repeat))
+    asyncio.run(main(args.repeat, args.configs.split(",")))

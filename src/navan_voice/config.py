@@ -153,6 +153,10 @@ class Settings(BaseSettings):
     # speech instead of 5.2-5.5 s (OpenMP barriers stall when processes oversubscribe the
     # cores; bench/REPORT.md session 12)
     stt_threads: int = Field(1, ge=1, le=64)
+    # local STT: passes one call process can run at once. 2: when the caller stops while a
+    # caption (interim) pass is running, the pass that gives the final starts beside it instead
+    # of after it; ≈40 MB more per call process (bench/REPORT.md session 16)
+    stt_workers: int = Field(2, ge=1, le=8)
     # local TTS: piper's onnxruntime threads per process; 0 = its default (one per core, busy-
     # waiting between runs). A set count also stops the busy-waiting: with several calls on a
     # few cores, p95 of the first audio drops and p50 rises (bench/speech/threads.py)
@@ -194,6 +198,10 @@ class Settings(BaseSettings):
     # the travel words cut Whisper tiny.en's WER by a quarter for ~10-25 % more decode time
     # (bench/telephony/REPORT.md). Phone calls (SIP) and web calls are set apart.
     stt_phone_hints: str = Field("travel", max_length=1000)
+    # local STT on phone calls: Whisper's beam width (1 = greedy, as web calls decode). 2 cuts
+    # the word errors on 8 kHz µ-law from unheard voices (flite 11.6 -> 9.2 %) for ≈+0.06 s of
+    # decoding per phrase (bench/telephony/REPORT.md)
+    stt_phone_beam: int = Field(2, ge=1, le=10)
     stt_web_hints: str = Field("", max_length=1000)
     min_endpointing_delay_s: float = Field(0.4, ge=0.0, le=5.0)
     max_endpointing_delay_s: float = Field(3.0, ge=0.1, le=30.0)

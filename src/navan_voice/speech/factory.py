@@ -66,6 +66,7 @@ def _stt(
             final_silence_s=settings.stt_final_silence_s,
             early=settings.stt_early_transcript,
             hints=resolve_hints(settings.stt_phone_hints if phone else settings.stt_web_hints),
+            beam_size=settings.stt_phone_beam if phone else 0,
         )
     key = settings.api_key(provider)
     if provider == "openai":

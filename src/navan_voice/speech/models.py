@@ -50,7 +50,11 @@ def load_local_models(settings: Settings) -> ModelBundle:
     timed("vad")
     if "local" in settings.chain("stt"):
         started = time.perf_counter()
-        bundle.whisper = run_lowered(lambda: WhisperEngine.load(cpu_threads=settings.stt_threads))
+        bundle.whisper = run_lowered(
+            lambda: WhisperEngine.load(
+                cpu_threads=settings.stt_threads, workers=settings.stt_workers
+            )
+        )
         timed("whisper")
     if "local" in settings.chain("tts"):
         started = time.perf_counter()

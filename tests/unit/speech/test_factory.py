@@ -185,6 +185,20 @@ def test_phone_calls_get_the_travel_hints_and_web_calls_none(bundle: ModelBundle
     assert isinstance(explicit, WhisperSTT) and explicit.hints == travel_hints()
 
 
+def test_phone_calls_decode_with_the_phone_beam_and_web_calls_greedy(
+    bundle: ModelBundle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    web, phone = (
+        factory.build_stt(settings(), bundle),
+        factory.build_stt(settings(), bundle, captions=False),
+    )
+    assert isinstance(web, WhisperSTT) and web.beam_size == 0  # the engine's own: greedy
+    assert isinstance(phone, WhisperSTT) and phone.beam_size == 2
+    monkeypatch.setenv("NAVAN_STT_PHONE_BEAM", "1")
+    greedy = factory.build_stt(settings(), bundle, phone=True)
+    assert isinstance(greedy, WhisperSTT) and greedy.beam_size == 1
+
+
 def test_stt_hint_settings_reach_the_adapter(
     bundle: ModelBundle, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -368,3 +368,49 @@ async def test_slow_passes_are_not_run_back_to_back(
     # pass can take so long that no second interim pass fits in the speech: nothing to compare
     window = 512 / 16000  # passes start on a VAD window boundary
     assert min(gaps, default=float("inf")) >= 1.25 - window
+
+
+class _FirstPassSlowSTT(WhisperSTT):
+    """The first pass (a caption pass, mid-phrase) takes 2.5 s longer; every pass's start is
+    noted (seconds since the stream began, seconds of audio it covers)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.started: list[tuple[float, float]] = []
+        self.t0 = 0.0
+
+    async def transcribe_audio(self, audio: FloatArray, **kwargs: Any) -> Any:
+        self.started.append((asyncio.get_running_loop().time() - self.t0, audio.size / 16000))
+        if len(self.started) == 1:
+            await asyncio.sleep(2.5)
+        return await super().transcribe_audio(audio, **kwargs)
+
+
+@pytest.mark.parametrize("parallel", [1, 2])
+async def test_the_final_pass_starts_beside_a_caption_pass_still_running(
+    engine: WhisperEngine, vad: Any, flight_phrase: FloatArray, parallel: int
+) -> None:
+    """The caller stops while a caption pass over the first words runs: with two passes at
+    once the pass over the whole phrase starts at the pause, not after that pass."""
+    model = _FirstPassSlowSTT(engine, vad=vad, interim_interval_s=0.8)
+    model.parallel_passes = parallel
+    model.t0 = asyncio.get_running_loop().time()
+    events = await _paced_events(model, flight_phrase)
+    phrase_end = _trimmed_end_s(flight_phrase)
+    caption_start, caption_audio = model.started[0]
+    assert caption_audio < phrase_end  # the first pass began mid-phrase
+    whole = [t for t, covered in model.started if covered >= phrase_end]
+    assert whole, "no pass covered the whole phrase"
+    if parallel == 2:
+        assert whole[0] < phrase_end + 0.4  # at the pause (VAD lag + the candidate silence)
+    else:
+        assert whole[0] >= caption_start + 2.5  # it waited for the caption pass
+    finals = [ev.alternatives[0].text for ev in events if ev.type == _FINAL]
+    assert len(finals) == 1 and {"flight", "boston", "tuesday"} <= words(finals[0])
+
+
+_FINAL = stt.SpeechEventType.FINAL_TRANSCRIPT
+
+
+def _trimmed_end_s(audio: FloatArray) -> float:
+    return float(np.nonzero(np.abs(audio) > 0.01)[0][-1] / 16000)
