@@ -155,8 +155,9 @@ class Settings(BaseSettings):
     stt_threads: int = Field(1, ge=1, le=64)
     # local STT: passes one call process can run at once. 2: when the caller stops while a
     # caption (interim) pass is running, the pass that gives the final starts beside it instead
-    # of after it; ≈40 MB more per call process (bench/REPORT.md session 16)
-    stt_workers: int = Field(2, ge=1, le=8)
+    # of after it (0.06-0.17 s sooner), but end to end that was within the runs' spread and it
+    # cost ≈140 MiB more per call process with 4 calls (bench/REPORT.md session 16): off
+    stt_workers: int = Field(1, ge=1, le=8)
     # local TTS: piper's onnxruntime threads per process; 0 = its default (one per core, busy-
     # waiting between runs). A set count also stops the busy-waiting: with several calls on a
     # few cores, p95 of the first audio drops and p50 rises (bench/speech/threads.py)
