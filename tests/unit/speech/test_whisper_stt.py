@@ -209,16 +209,20 @@ async def test_a_backchannel_over_the_agent_is_dropped_and_an_answer_is_not(
     assert {"cancel", "hotel"} <= words(" ".join(finals()))
 
 
-async def _paced_events(model: WhisperSTT, audio: FloatArray) -> list[stt.SpeechEvent]:
+async def _paced_events(
+    model: WhisperSTT, audio: FloatArray, *, slowdown: float = 1.0
+) -> list[stt.SpeechEvent]:
     """Push 16 kHz ``audio`` (then 1 s of silence) in real time, as a call does: a pass then
-    runs while the caller is still quiet, not after all the audio has gone in."""
+    runs while the caller is still quiet, not after all the audio has gone in. ``slowdown`` > 1
+    pushes slower than real time, which gives a pass that must end within a pause that much
+    more wall time, so the test holds on a slow or busy machine."""
     stream = model.stream()
     padded = np.concatenate([audio, silence(1.0)])
     loop = asyncio.get_running_loop()
     start = loop.time()
     for i, pos in enumerate(range(0, padded.size, 320)):
         stream.push_frame(array_to_frame(padded[pos : pos + 320], 16000))
-        await asyncio.sleep(max(0.0, start + (i + 1) * 0.02 - loop.time()))
+        await asyncio.sleep(max(0.0, start + (i + 1) * 0.02 * slowdown - loop.time()))
     stream.end_input()
     events = [ev async for ev in stream]
     await stream.aclose()
@@ -248,7 +252,8 @@ async def test_a_pause_mid_sentence_is_a_preflight_and_the_sentence_one_final(
     )
     announced: list[str] = []
     model.on("preflight_transcript", announced.append)
-    events = await _paced_events(model, audio)
+    # the pass over the first half must end within the 0.45 s pause: 3x its wall time
+    events = await _paced_events(model, audio, slowdown=3.0)
     preflights = texts(events, stt.SpeechEventType.PREFLIGHT_TRANSCRIPT)
     finals = texts(events, stt.SpeechEventType.FINAL_TRANSCRIPT)
     assert preflights and "flight" in words(preflights[0]) and "boston" not in words(preflights[0])
@@ -263,7 +268,8 @@ async def test_a_pause_mid_sentence_is_a_preflight_and_the_sentence_one_final(
         final_silence_s=0.15,
         early="final",
     )
-    finals = texts(await _paced_events(split, audio), stt.SpeechEventType.FINAL_TRANSCRIPT)
+    events = await _paced_events(split, audio, slowdown=3.0)
+    finals = texts(events, stt.SpeechEventType.FINAL_TRANSCRIPT)
     assert len(finals) == 2 and "boston" in words(finals[1])
 
 
