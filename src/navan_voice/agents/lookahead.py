@@ -181,11 +181,12 @@ class Lookahead:
                 logger.debug("look-ahead of %r failed", transcript, exc_info=True)
                 return
             # a reply without a tool is livekit's own preemptive generation's to render
-            rendered = reply is not None and reply.after_tools
-            outcome = "rendered" if rendered else "no reply" if reply is None else "no tool"
-            span.set_attribute("navan.lookahead.outcome", outcome)
-            if reply is not None and reply.after_tools:
-                self._tts.prerender(reply.chunks)
+            if reply is None or not reply.after_tools:
+                outcome = "no reply" if reply is None else "no tool"
+                span.set_attribute("navan.lookahead.outcome", outcome)
+                return
+            span.set_attribute("navan.lookahead.outcome", "rendered")
+            self._tts.prerender(reply.chunks)
 
     async def play_ahead(self, transcript: str) -> Prediction | None:
         """The reply the current agent would give to ``transcript``; None when the turn

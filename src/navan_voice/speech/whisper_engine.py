@@ -103,15 +103,13 @@ def collapse_repeated_sentences(text: str, *, min_words: int = 4) -> str:
     compression test. A caller who really says it twice loses nothing by one copy."""
     sentences = [m.group(0).strip() for m in _SENTENCE.finditer(text) if m.group(0).strip()]
     kept: list[str] = []
+    last: list[str] = []  # the words of the sentence kept last, case and punctuation dropped
     for sentence in sentences:
         key = re.sub(r"[^\w' ]", "", sentence.lower()).split()
-        if (
-            kept
-            and len(key) >= min_words
-            and key == re.sub(r"[^\w' ]", "", kept[-1].lower()).split()
-        ):
+        if len(key) >= min_words and key == last:
             continue
         kept.append(sentence)
+        last = key
     return " ".join(kept) if len(kept) < len(sentences) else text
 
 
@@ -131,7 +129,12 @@ class WhisperEngine:
     """One loaded Whisper model; thread-safe (CTranslate2 queues concurrent calls)."""
 
     def __init__(
-        self, model: WhisperModel, *, beam_size: int = 1, retry_unsure: bool = False
+        self,
+        model: WhisperModel,
+        *,
+        beam_size: int = 1,
+        retry_unsure: bool = False,
+        workers: int = 1,
     ) -> None:
         """``retry_unsure``: also re-decode a very unsure result (not only a loop) in Whisper's
         full 30 s window. Off: on the 48 phone clips of bench/telephony it changed no word, and
@@ -139,7 +142,7 @@ class WhisperEngine:
         from faster_whisper.tokenizer import Tokenizer
 
         self._model = model
-        self.workers = 1  # passes the model runs at once; more wait in CTranslate2's queue
+        self.workers = workers  # passes the model runs at once; more wait in CTranslate2's queue
         self.beam_size = beam_size
         self.retry_unsure = retry_unsure
         self._tokenizer = Tokenizer(model.hf_tokenizer, multilingual=False)
@@ -166,9 +169,7 @@ class WhisperEngine:
             cpu_threads=cpu_threads,
             num_workers=workers,
         )
-        engine = cls(model)
-        engine.workers = workers
-        return engine
+        return cls(model, workers=workers)
 
     def transcribe(
         self, audio: FloatArray, *, prompt: str = "", hints: str = "", beam_size: int = 0

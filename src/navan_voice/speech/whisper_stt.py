@@ -214,7 +214,6 @@ class _Segment:
     best_covered: int = 0  # samples covered by ``best``
     best: Transcription | None = None
     task: asyncio.Task[None] | None = None  # the newest pass, while it runs
-    running: set[asyncio.Task[None]] = field(default_factory=set)  # every pass still running
     done: bool = False
     over_agent: bool = False  # began while the agent was mid-reply
     preflight_covered: int = 0  # samples covered by the last preflight transcript
@@ -257,7 +256,8 @@ class WhisperStream(stt.RecognizeStream):
         self._last_final_at = 0.0
         self._last_pass_s = 0.0  # wall time of this stream's last pass (see interim_due)
         self._lock = asyncio.Lock()  # serialises finalisation
-        self._passes: set[asyncio.Task[None]] = set()  # passes running, of any segment
+        # passes running, of any segment: what this stream has of the engine's workers
+        self._passes: set[asyncio.Task[None]] = set()
 
     async def _run(self) -> None:
         vad_stream = self._vad.stream()
@@ -359,7 +359,7 @@ class WhisperStream(stt.RecognizeStream):
             if (
                 candidate
                 and seg.last_pass_at < seg.voiced_end
-                and len(seg.running) < self._owner.parallel_passes
+                and len(self._passes) < self._owner.parallel_passes
             ):
                 self._start_pass(seg)
             return
@@ -386,7 +386,6 @@ class WhisperStream(stt.RecognizeStream):
                 return
             finally:
                 me = asyncio.current_task()
-                seg.running.discard(me)  # type: ignore[arg-type]
                 self._passes.discard(me)  # type: ignore[arg-type]
                 if seg.task is me:
                     seg.task = None
@@ -398,7 +397,6 @@ class WhisperStream(stt.RecognizeStream):
                 self._send(self._event(stt.SpeechEventType.INTERIM_TRANSCRIPT, seg, result))
 
         seg.task = asyncio.create_task(run_pass(), name="whisper.pass")
-        seg.running.add(seg.task)
         self._passes.add(seg.task)
 
     async def _finalize(self, seg: _Segment) -> None:

@@ -16,6 +16,9 @@ from navan_voice.speech.whisper_engine import (
 
 pytestmark = [pytest.mark.unit]
 
+# one second of a 220 Hz tone: audio loud enough to be decoded (the decoder is stubbed)
+TONE = (0.1 * np.sin(np.arange(16000) * 2 * np.pi * 220 / 16000)).astype(np.float32)
+
 
 @pytest.mark.parametrize(
     ("looped", "said"),
@@ -56,11 +59,10 @@ def test_the_engine_collapses_a_loop_its_decoder_could_not_escape(
         return Transcription(loop.strip(), avg_logprob=-0.3)
 
     monkeypatch.setattr(engine, "_generate", looping)  # both windows loop
-    tone = (0.1 * np.sin(np.arange(16000) * 2 * np.pi * 220 / 16000)).astype(np.float32)
-    assert engine.transcribe(tone).text == "Chicago,"
+    assert engine.transcribe(TONE).text == "Chicago,"
     # a short repeat is what the caller may well have said: left alone
     monkeypatch.setattr(engine, "_generate", lambda *_, **__: Transcription("Chicago, Chicago."))
-    assert engine.transcribe(tone).text == "Chicago, Chicago."
+    assert engine.transcribe(TONE).text == "Chicago, Chicago."
 
 
 @pytest.mark.parametrize(
@@ -102,5 +104,4 @@ def test_the_engine_keeps_a_repeated_sentence_once(
 ) -> None:
     twice = "Please add my loyalty number. Please add my loyalty number."
     monkeypatch.setattr(engine, "_generate", lambda *_, **__: Transcription(twice))
-    tone = (0.1 * np.sin(np.arange(16000) * 2 * np.pi * 220 / 16000)).astype(np.float32)
-    assert engine.transcribe(tone).text == "Please add my loyalty number."
+    assert engine.transcribe(TONE).text == "Please add my loyalty number."
