@@ -1,6 +1,7 @@
 """The benchmark runner: `python -m bench [BENCHMARK|plots|all] [--quick]`.
 
-Benchmarks: e2e, standin, bargein, concurrency, media (the WebRTC legs alone).
+Benchmarks: e2e, standin, bargein, concurrency, media (the WebRTC legs alone), phone (voice to
+voice through livekit-sip, sipp dialling in).
 Each benchmark starts its own livekit-server and worker on free loopback ports, stops by itself
 within a bounded time, and stops every process it started (also on Ctrl-C or an error). Raw
 results go to bench/results/ (gitignored); plots to bench/e2e/plots/. The machine's load
@@ -15,7 +16,7 @@ import os
 import sys
 from typing import Any
 
-BENCHMARKS = ("e2e", "standin", "bargein", "concurrency", "media")
+BENCHMARKS = ("e2e", "standin", "bargein", "concurrency", "media", "phone")
 
 logger = logging.getLogger("bench")
 
@@ -52,6 +53,17 @@ def _rows(name: str, result: dict[str, Any]) -> list[list[str]]:
                 ]
             )
         return rows
+    if name == "phone":
+        return [
+            [
+                f"phone 8 kHz SIP ({config})",
+                f"n={lat.get('n', 0)} miss={lat.get('missing', 0)}",
+                _fmt(lat, "p50"),
+                _fmt(lat, "p95"),
+                "through livekit-sip",
+            ]
+            for config, lat in result["per_config"].items()
+        ]
     if name == "media":
         return [
             [
@@ -170,6 +182,10 @@ def main(argv: list[str] | None = None) -> int:
                 results[name] = bargein.run(quick=args.quick)
             elif name == "media":
                 results[name] = media_path.run(quick=args.quick)
+            elif name == "phone":
+                from bench.telephony import phone_latency
+
+                results[name] = phone_latency.run(calls=1 if args.quick else 2)
             else:
                 results[name] = concurrency.run(
                     quick=args.quick,

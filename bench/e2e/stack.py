@@ -132,17 +132,7 @@ class BenchStack(AbstractContextManager["BenchStack"]):
 
     def wait_job_processes(self, proc: ManagedProcess, count: int, timeout: float) -> int:
         """Wait until ``count`` prewarmed job processes logged that they are ready."""
-        deadline = time.monotonic() + timeout
-        ready = 0
-        while time.monotonic() < deadline:
-            ready = len(re.findall(READY_MARK, _read(proc.log_path)))
-            if ready >= count:
-                break
-            if not proc.running():
-                raise RuntimeError(f"{proc.name} exited:\n{proc.log_tail()}")
-            time.sleep(0.5)
-        logger.info("%s: %d/%d job processes ready", proc.name, ready, count)
-        return ready
+        return wait_job_processes(proc, count, timeout)
 
     def close(self) -> None:
         """Stop every process this stack started, by PID; a second Ctrl-C cannot cut it short."""
@@ -175,6 +165,22 @@ class BenchStack(AbstractContextManager["BenchStack"]):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def wait_job_processes(proc: ManagedProcess, count: int, timeout: float) -> int:
+    """Wait until ``count`` prewarmed job processes of ``proc`` (a worker) logged that they
+    are ready; returns how many did."""
+    deadline = time.monotonic() + timeout
+    ready = 0
+    while time.monotonic() < deadline:
+        ready = len(re.findall(READY_MARK, _read(proc.log_path)))
+        if ready >= count:
+            break
+        if not proc.running():
+            raise RuntimeError(f"{proc.name} exited:\n{proc.log_tail()}")
+        time.sleep(0.5)
+    logger.info("%s: %d/%d job processes ready", proc.name, ready, count)
+    return ready
 
 
 def _read(path: Path) -> str:

@@ -7,49 +7,31 @@ fail loudly (SetupError from the install script), they never skip.
 
 from __future__ import annotations
 
-import random
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from bench.telephony.sipp import free_udp_port, rtp_range, trunk_settings
 from livekit import api
 
 from navan_voice.config import Settings, load_settings
 from navan_voice.stack.livekit_server import LiveKitServer, ServerPorts
-from navan_voice.stack.processes import free_port, port_is_free
+from navan_voice.stack.processes import free_port
 from navan_voice.stack.sip import PhoneStack, SipPorts
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts"
-TWILIO_NUMBER = "+15550100"  # the number the test trunk answers (sipp dials it)
-CALLER_NUMBER = "+15551230001"  # the number sipp calls from
-
-
-def _free_udp_port() -> int:
-    for _ in range(50):
-        port = free_port()
-        if port_is_free(port, udp=True):
-            return port
-    raise RuntimeError("no free port for SIP")
-
-
-def _rtp_range(size: int = 200) -> tuple[int, int]:
-    for _ in range(50):
-        start = random.randrange(20000, 30000, 2)
-        if all(port_is_free(p, udp=True) for p in range(start, start + size, 17)):
-            return start, start + size
-    raise RuntimeError("no free RTP port range")
 
 
 @pytest.fixture(scope="session")
 def phone_stack(run_dir: Path) -> Iterator[PhoneStack]:
     settings = load_settings(profile="local", redis_address="")
-    rtp_start, rtp_end = _rtp_range()
+    rtp_start, rtp_end = rtp_range()
     stack = PhoneStack(
         settings,
         server_ports=ServerPorts(http=free_port(), rtc_tcp=free_port(), rtc_udp=free_port()),
-        sip_ports=SipPorts(sip=_free_udp_port(), rtp_start=rtp_start, rtp_end=rtp_end),
+        sip_ports=SipPorts(sip=free_udp_port(), rtp_start=rtp_start, rtp_end=rtp_end),
         run_dir=run_dir,
     )
     stack.start()
@@ -65,19 +47,6 @@ def phone_stack(run_dir: Path) -> Iterator[PhoneStack]:
 def livekit_server(phone_stack: PhoneStack) -> LiveKitServer:
     """The server livekit-sip talks to (overrides the plain one of tests/integration)."""
     return phone_stack.server
-
-
-def trunk_settings(settings: Settings, phone_stack: PhoneStack) -> Settings:
-    """``settings`` plus a trunk that answers TWILIO_NUMBER from 127.0.0.1 only."""
-    return settings.model_copy(
-        update={
-            "livekit_url": phone_stack.url,
-            "twilio_numbers": [TWILIO_NUMBER],
-            "sip_allowed_addresses": ["127.0.0.1/32"],
-            "sip_allowed_numbers": [],
-            "sip_port": phone_stack.sip.ports.sip,
-        }
-    )
 
 
 @pytest.fixture

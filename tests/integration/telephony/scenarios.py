@@ -8,6 +8,8 @@ it).
 
 from __future__ import annotations
 
+from bench.telephony.sipp import ANSWER_REQUEST as _ANSWER_REQUEST
+
 _ACK = """<recv response="200" rtd="true">
     <action>
       <ereg regexp=";tag=([^;>[:space:]]+)" search_in="hdr" header="To:" assign_to="to_hdr,ptag"/>
@@ -39,16 +41,6 @@ _BYE = """<send retrans="500"><![CDATA[
   ]]></send>
   <recv response="200" crlf="true"/>"""
 
-_ANSWER_REQUEST = """<send><![CDATA[
-      SIP/2.0 {code}
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:{caller}@[local_ip]:[local_port]>
-      Content-Length: 0
-  ]]></send>"""
 
 # The caller speaks, then waits for livekit-sip's REFER (the agent's cold transfer), accepts it
 # (202) and reports how the new leg went with a NOTIFY (message/sipfrag), as Twilio does.

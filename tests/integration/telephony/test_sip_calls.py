@@ -12,16 +12,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from livekit import api
-from tests.integration.telephony.conftest import CALLER_NUMBER, TWILIO_NUMBER, trunk_settings
-from tests.integration.telephony.sipp import (
+from bench.telephony.sipp import (
     ANSWERED,
+    CALLER_NUMBER,
     INVITE_SCENARIO,
+    TWILIO_NUMBER,
     UNANSWERED,
     RtpSink,
     run_sipp,
+    transcribe_8k,
+    trunk_settings,
     wav_to_ulaw,
 )
+from livekit import api
 
 from navan_voice.config import Settings
 from navan_voice.stack.processes import ManagedProcess
@@ -30,15 +33,6 @@ from navan_voice.telephony import provision
 
 WorkerFactory = Callable[[int], ManagedProcess]
 pytestmark = [pytest.mark.usefixtures("clean_sip")]
-
-
-def transcribe_8k(pcm: np.ndarray) -> str:
-    """Transcribe 8 kHz int16 phone audio with the project's local Whisper."""
-    from navan_voice.speech.audio import resample
-    from navan_voice.speech.whisper_engine import WhisperEngine
-
-    audio = resample(pcm.astype(np.float32) / 32768.0, 8000)
-    return WhisperEngine.load().transcribe(audio).text
 
 
 @pytest.mark.e2e

@@ -22,25 +22,25 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
-from livekit import api
-from tests.integration.telephony.conftest import (
-    ARTIFACTS,
-    CALLER_NUMBER,
-    TWILIO_NUMBER,
-    _free_udp_port,
-    trunk_settings,
-)
-from tests.integration.telephony.scenarios import callee, transferred
-from tests.integration.telephony.sipp import (
+from bench.telephony.sipp import (
     ANSWERED,
+    CALLER_NUMBER,
     INVITE_SCENARIO,
+    TWILIO_NUMBER,
     RtpSink,
+    free_udp_port,
     sipp_trace,
     start_sipp,
     start_sipp_uas,
+    transcribe_8k,
+    trunk_settings,
+    wait_for,
+    wait_until_quiet,
     wav_to_ulaw,
 )
-from tests.integration.telephony.test_sip_calls import transcribe_8k
+from livekit import api
+from tests.integration.telephony.conftest import ARTIFACTS
+from tests.integration.telephony.scenarios import callee, transferred
 
 from navan_voice.caller.audio import rms_dbfs
 from navan_voice.config import Settings, load_settings
@@ -132,27 +132,6 @@ def silence_ulaw(path: Path, seconds: float) -> Path:
     return path
 
 
-async def wait_for(check: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}")
-        await asyncio.sleep(0.2)
-
-
-async def wait_until_quiet(sink: RtpSink, *, quiet_s: float = 1.5, timeout_s: float = 30.0) -> None:
-    """Until the agent has said nothing for ``quiet_s`` (its current reply is over)."""
-    deadline = time.monotonic() + timeout_s
-    last, since = sink.voiced_s(), time.monotonic()
-    while time.monotonic() - since < quiet_s:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"the agent kept talking for {timeout_s:.0f}s")
-        await asyncio.sleep(0.25)
-        now = sink.voiced_s()
-        if now > last:
-            last, since = now, time.monotonic()
-
-
 async def finish(proc: subprocess.Popen[str], timeout_s: float) -> tuple[int, str]:
     """Wait for a sipp process; kill it (and fail) if it outlives ``timeout_s``."""
     try:
@@ -226,7 +205,7 @@ async def test_call_out_reaches_a_sipp_callee_who_hears_the_notice(
     phone_stack: PhoneStack,
     tmp_path: Path,
 ) -> None:
-    callee_port = _free_udp_port()
+    callee_port = free_udp_port()
     termination = f"127.0.0.1:{callee_port}"
     settings = trunk_settings(worker.settings, phone_stack).model_copy(
         update={"sip_termination_uri": termination}

@@ -22,31 +22,27 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from livekit import api
-from tests.integration.telephony.conftest import (
-    TWILIO_NUMBER,
-    _free_udp_port,
-    trunk_settings,
-)
-from tests.integration.telephony.scenarios import _ANSWER_REQUEST, callee
-from tests.integration.telephony.sipp import (
-    ANSWERED,
-    INVITE_SCENARIO,
+from bench.telephony.sipp import (
     RtpSink,
+    free_udp_port,
     sipp_trace,
     start_sipp,
     start_sipp_uas,
+    talking_caller,
+    transcribe_8k,
+    trunk_settings,
+    wait_for,
+    wait_until_quiet,
     wav_to_ulaw,
 )
-from tests.integration.telephony.test_sip_calls import transcribe_8k
+from livekit import api
+from tests.integration.telephony.scenarios import callee
 from tests.integration.telephony.test_sip_features import (
     PhoneWorker,
     call_rooms,
     finish,
     phone_worker,
     stop,
-    wait_for,
-    wait_until_quiet,
 )
 
 from navan_voice.db.seed import DEMO_PHONE
@@ -57,7 +53,7 @@ from navan_voice.telephony.warm import DESK_IDENTITY
 pytestmark = [pytest.mark.usefixtures("clean_sip"), pytest.mark.e2e]
 
 DESK_NUMBER = "+15557650009"
-DESK_PORT = _free_udp_port()  # where the desk's sipp listens (the outbound trunk's address)
+DESK_PORT = free_udp_port()  # where the desk's sipp listens (the outbound trunk's address)
 
 
 @pytest.fixture(scope="module")
@@ -74,22 +70,6 @@ def warm_worker(phone_stack: PhoneStack, database_url: str, run_dir: Path) -> It
             "NAVAN_SIP_SILENCE_TIMEOUT_S": "16",  # prompt after 8 s of silence, hang up after 16
         },
     )
-
-
-def caller_scenario(sink: RtpSink, hold_ms: int, *, hangs_up: bool = True) -> str:
-    """The caller (its words come from the sink). ``hangs_up``: stays hold_ms, then sends
-    BYE; otherwise waits up to hold_ms for the far end's BYE and answers it."""
-    answer = ANSWERED.replace('<nop><action><exec rtp_stream="{audio},1,0"/></action></nop>', "")
-    if not hangs_up:
-        answer = answer.split('<pause milliseconds="{before_ms}"/>')[0] + WAIT_FOR_BYE
-    answer = answer.format(to=TWILIO_NUMBER, caller=DEMO_PHONE, before_ms=0, hold_ms=hold_ms)
-    return INVITE_SCENARIO.format(
-        to=TWILIO_NUMBER, caller=DEMO_PHONE, rtp_port=sink.port, answer=answer
-    )
-
-
-WAIT_FOR_BYE = """<recv request="BYE" timeout="{hold_ms}"/>
-  """ + _ANSWER_REQUEST.replace("{code}", "200 OK")
 
 
 @asynccontextmanager
@@ -117,7 +97,8 @@ async def _call(
     desk_sipp = start_sipp_uas(callee(rtp_port=desk.port, audio=None, hold_ms=150_000),
                                port=DESK_PORT, work_dir=desk_dir, timeout_s=170)  # fmt: skip
     caller = RtpSink().start().start_talking()
-    caller_sipp = start_sipp(caller_scenario(caller, caller_hold_ms, hangs_up=caller_hangs_up),
+    scenario = talking_caller(caller, caller_hold_ms, caller=DEMO_PHONE, hangs_up=caller_hangs_up)
+    caller_sipp = start_sipp(scenario,
                              sip_port=phone_stack.sip.ports.sip, work_dir=caller_dir,
                              timeout_s=caller_hold_ms / 1000 + 40)  # fmt: skip
     try:

@@ -2,21 +2,66 @@
 
 sipp sends the INVITE and streams the caller's µ-law file with its ``rtp_stream`` action; the SDP
 it offers names a UDP socket of ours as its media address, so every RTP packet livekit-sip sends
-back lands here, where it is decoded from G.711 µ-law to 16-bit PCM.
+back lands here, where it is decoded from G.711 µ-law to 16-bit PCM. The socket can also talk
+(``RtpSink.start_talking``), and it times what it sends and receives, for the phone-path latency
+benchmark (bench/telephony/phone_latency.py). The telephony integration tests use this module too.
 """
 
 from __future__ import annotations
 
+import asyncio
+import bisect
 import contextlib
+import random
 import socket
 import struct
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from navan_voice.config import Settings
+from navan_voice.stack.processes import free_port, port_is_free
+from navan_voice.stack.sip import PhoneStack
+
+TWILIO_NUMBER = "+15550100"  # the number the test trunk answers (sipp dials it)
+CALLER_NUMBER = "+15551230001"  # the number sipp calls from
+FRAME_BYTES = 160  # 20 ms of 8 kHz µ-law: one RTP packet
+
+
+def free_udp_port() -> int:
+    for _ in range(50):
+        port = free_port()
+        if port_is_free(port, udp=True):
+            return int(port)
+    raise RuntimeError("no free port for SIP")
+
+
+def rtp_range(size: int = 200) -> tuple[int, int]:
+    """A range of free UDP ports for livekit-sip's RTP."""
+    for _ in range(50):
+        start = random.randrange(20000, 30000, 2)
+        if all(port_is_free(p, udp=True) for p in range(start, start + size, 17)):
+            return start, start + size
+    raise RuntimeError("no free RTP port range")
+
+
+def trunk_settings(settings: Settings, phone_stack: PhoneStack) -> Settings:
+    """``settings`` plus a trunk that answers TWILIO_NUMBER from 127.0.0.1 only."""
+    return settings.model_copy(
+        update={
+            "livekit_url": phone_stack.url,
+            "twilio_numbers": [TWILIO_NUMBER],
+            "sip_allowed_addresses": ["127.0.0.1/32"],
+            "sip_allowed_numbers": [],
+            "sip_port": phone_stack.sip.ports.sip,
+        }
+    )
+
 
 INVITE_SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="navan caller">
@@ -78,6 +123,34 @@ ANSWERED = """<recv response="200" rtd="true"/>
   ]]></send>
   <recv response="200" crlf="true"/>"""
 
+ANSWER_REQUEST = """<send><![CDATA[
+      SIP/2.0 {code}
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:{caller}@[local_ip]:[local_port]>
+      Content-Length: 0
+  ]]></send>"""
+
+WAIT_FOR_BYE = """<recv request="BYE" timeout="{hold_ms}"/>
+  """ + ANSWER_REQUEST.replace("{code}", "200 OK")
+
+
+def talking_caller(sink: RtpSink, hold_ms: int, *, caller: str, hangs_up: bool = True) -> str:
+    """A caller whose words come from ``sink`` (``start_talking``). ``hangs_up``: stays
+    ``hold_ms``, then sends BYE; otherwise waits up to ``hold_ms`` for the far end's BYE and
+    answers it."""
+    answer = ANSWERED.replace('<nop><action><exec rtp_stream="{audio},1,0"/></action></nop>', "")
+    if not hangs_up:
+        answer = answer.split('<pause milliseconds="{before_ms}"/>')[0] + WAIT_FOR_BYE
+    answer = answer.format(to=TWILIO_NUMBER, caller=caller, before_ms=0, hold_ms=hold_ms)
+    return INVITE_SCENARIO.format(
+        to=TWILIO_NUMBER, caller=caller, rtp_port=sink.port, answer=answer
+    )
+
+
 # livekit-sip drops an INVITE that no trunk allows ("flood" protection): 100 and 180 come back,
 # then no final answer. The scenario waits, then ends; the test reads sipp's message trace.
 UNANSWERED = """<recv response="200" timeout="{wait_ms}" ontimeout="end"/>
@@ -107,6 +180,37 @@ def wav_to_ulaw(wav: Path, out: Path, pad_s: float = 0.5) -> Path:
     return out
 
 
+def frame_dbfs(ulaw: bytes) -> float:
+    """RMS level of µ-law audio in dBFS (-inf for digital silence)."""
+    pcm = ulaw_decode(ulaw).astype(np.float64)
+    rms = float(np.sqrt(np.mean(pcm**2))) if pcm.size else 0.0
+    return 20 * np.log10(rms / 32768) if rms > 0 else float("-inf")
+
+
+def last_loud_byte(ulaw: bytes, *, dbfs: float) -> int | None:
+    """The first byte after the last 20 ms frame of ``ulaw`` louder than ``dbfs``: where the
+    speaker's last sound ends. None if no frame is that loud."""
+    end = None
+    for start in range(0, len(ulaw), FRAME_BYTES):
+        if frame_dbfs(ulaw[start : start + FRAME_BYTES]) > dbfs:
+            end = min(start + FRAME_BYTES, len(ulaw))
+    return end
+
+
+def first_loud_arrival(
+    arrivals: list[tuple[float, int]], payload: bytes, since: float, *, dbfs: float
+) -> float | None:
+    """The arrival time of the first packet after ``since`` whose audio is louder than
+    ``dbfs``. ``arrivals``: (arrival time, payload length after that packet), in order."""
+    first = bisect.bisect_right(arrivals, since, key=lambda a: a[0])
+    previous = arrivals[first - 1][1] if first > 0 else 0
+    for at, end in arrivals[first:]:
+        if frame_dbfs(payload[previous:end]) > dbfs:
+            return at
+        previous = end
+    return None
+
+
 @dataclass
 class RtpSink:
     """A UDP socket on loopback that collects the PCMU payload of every RTP packet."""
@@ -116,6 +220,11 @@ class RtpSink:
     payload: bytearray = field(default_factory=bytearray)
     dtmf_events: int = 0
     remote: tuple[str, int] | None = None  # livekit-sip's RTP socket (where its packets come from)
+    # when each PCMU packet arrived (time.monotonic()) and the payload's length after it
+    arrivals: list[tuple[float, int]] = field(default_factory=list)
+    # when each 20 ms of queued speech was sent, and how many speech bytes were sent by then
+    speech_sent: list[tuple[float, int]] = field(default_factory=list)
+    speech_queued: int = 0  # speech bytes ever queued with ``say``
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     # what start_talking's thread sends: queued µ-law speech, and DTMF packets ahead of it
@@ -155,6 +264,7 @@ class RtpSink:
             body = data[12 + 4 * cc :]
             if pt == 0:
                 self.payload += body
+                self.arrivals.append((time.monotonic(), len(self.payload)))
             elif pt == 101:
                 self.dtmf_events += 1
 
@@ -174,6 +284,19 @@ class RtpSink:
         if frames.size == 0:
             return 0.0
         return float(np.sum(np.sqrt(np.mean(frames**2, axis=1)) > threshold)) * 0.02
+
+    def sent_at(self, speech_byte: int) -> float | None:
+        """When the packet carrying speech byte ``speech_byte`` (counted over everything ever
+        queued with ``say``) was sent; None while it is still queued."""
+        for at, sent in self.speech_sent:  # short lists (one per 20 ms spoken)
+            if sent > speech_byte:
+                return at
+        return None
+
+    def first_loud_after(self, since: float, *, dbfs: float) -> float | None:
+        """When the first received packet louder than ``dbfs`` (RMS) arrived after ``since``
+        (time.monotonic()); None if none has yet."""
+        return first_loud_arrival(self.arrivals, bytes(self.payload), since, dbfs=dbfs)
 
     def send_dtmf(self, digits: str, *, payload_type: int = 101, gap_s: float = 0.25) -> None:
         """Key ``digits`` as RFC 4733 telephone-events (what a phone's keypad sends) to the
@@ -213,6 +336,7 @@ class RtpSink:
         """Queue µ-law audio (8 kHz) to speak; returns its length in seconds."""
         with self._talk_lock:
             self._speech += ulaw
+            self.speech_queued += len(ulaw)
         return len(ulaw) / 8000
 
     @property
@@ -236,6 +360,7 @@ class RtpSink:
         while self.remote is None and not self._stop.is_set():
             time.sleep(0.02)
         ssrc, seq, timestamp = 0x4E415642, 1, 0
+        spoken = 0  # speech bytes sent so far
         event_at: dict[int, int] = {}  # digit index → the timestamp its event packets share
         next_at = time.monotonic()
         while not self._stop.is_set():
@@ -261,6 +386,9 @@ class RtpSink:
             if self.remote is not None:
                 with contextlib.suppress(OSError):
                     self.sock.sendto(packet, self.remote)
+            if chunk:
+                spoken += len(chunk)
+                self.speech_sent.append((time.monotonic(), spoken))
             seq = (seq + 1) & 0xFFFF
             timestamp = (timestamp + 160) & 0xFFFFFFFF
             next_at += 0.02
@@ -287,8 +415,6 @@ def _sipp_argv(
 ) -> list[str]:
     path = work_dir / "scenario.xml"
     path.write_text(scenario)
-    from navan_voice.stack.processes import free_port
-
     argv = ["sipp", "-sf", str(path), "-m", "1", "-i", local_ip,
             "-p", str(sip_port if not remote else free_port()), "-mi", local_ip,
             "-mp", str(free_port()), "-nostdin", "-trace_msg", "-trace_err",
@@ -340,8 +466,6 @@ def run_sipp(
     """Run one sipp call with ``scenario`` against livekit-sip on 127.0.0.1:sip_port."""
     path = work_dir / "scenario.xml"
     path.write_text(scenario)
-    from navan_voice.stack.processes import free_port
-
     argv = ["sipp", f"127.0.0.1:{sip_port}", "-sf", str(path), "-m", "1", "-i", local_ip,
             "-p", str(free_port()), "-mi", local_ip, "-mp", str(free_port()),
             "-nostdin", "-trace_msg", "-trace_err", "-timeout", f"{int(timeout_s)}s",
@@ -349,3 +473,34 @@ def run_sipp(
     return subprocess.run(
         argv, cwd=work_dir, capture_output=True, text=True, timeout=timeout_s + 30
     )
+
+
+# --- waiting on a call, and what a phone heard -------------------------------------------------
+async def wait_for(check: Callable[[], bool], timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}")
+        await asyncio.sleep(0.2)
+
+
+async def wait_until_quiet(sink: RtpSink, *, quiet_s: float = 1.5, timeout_s: float = 30.0) -> None:
+    """Until the agent has said nothing for ``quiet_s`` (its current reply is over)."""
+    deadline = time.monotonic() + timeout_s
+    last, since = sink.voiced_s(), time.monotonic()
+    while time.monotonic() - since < quiet_s:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the agent kept talking for {timeout_s:.0f}s")
+        await asyncio.sleep(0.25)
+        now = sink.voiced_s()
+        if now > last:
+            last, since = now, time.monotonic()
+
+
+def transcribe_8k(pcm: np.ndarray) -> str:
+    """Transcribe 8 kHz int16 phone audio with the project's local Whisper."""
+    from navan_voice.speech.audio import resample
+    from navan_voice.speech.whisper_engine import WhisperEngine
+
+    audio = resample(pcm.astype(np.float32) / 32768.0, 8000)
+    return str(WhisperEngine.load().transcribe(audio).text)
