@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import subprocess
 import time
@@ -34,6 +35,9 @@ from typing import Any
 from livekit import api
 
 from bench.e2e.results import percentiles, save
+from bench.e2e.spans import Receiver, turn_timelines
+from bench.e2e.spans import summarize as summarize_spans
+from bench.e2e.split import split_calls
 from bench.e2e.stack import RESULTS, load_avg, patched_env, wait_job_processes
 from bench.e2e.voices import TRAVEL_TURNS, VOICES, caller_wav
 from bench.telephony.sipp import (
@@ -104,6 +108,10 @@ class PhoneCall:
     error: str = ""
     window_utc: list[str] = field(default_factory=list)
     worker_turns: list[dict[str, Any]] = field(default_factory=list)
+    room: str = ""
+    # per answered turn, on the wall clock: the caller's last sound sent, the agent's first
+    # loud packet heard (for bench.e2e.split: uplink / worker / downlink)
+    turn_walls: list[tuple[float, float]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -114,6 +122,8 @@ class PhoneCall:
             "error": self.error,
             "window_utc": self.window_utc,
             "worker_turns": self.worker_turns,
+            "room": self.room,
+            "turn_walls": self.turn_walls,
         }
 
 
@@ -162,12 +172,14 @@ def _api(settings: Settings) -> api.LiveKitAPI:
     )
 
 
-async def _hang_up(lk: api.LiveKitAPI) -> None:
-    """Delete every call room (one call runs at a time): livekit-sip BYEs the caller."""
+async def _hang_up(lk: api.LiveKitAPI) -> list[str]:
+    """Delete every call room (one call runs at a time): livekit-sip BYEs the caller.
+    Returns the rooms' names."""
     rooms = (await lk.room.list_rooms(api.ListRoomsRequest())).rooms
-    for room in rooms:
-        if room.name.startswith(provision.ROOM_PREFIX):
-            await lk.room.delete_room(api.DeleteRoomRequest(room=room.name))
+    names = [room.name for room in rooms if room.name.startswith(provision.ROOM_PREFIX)]
+    for name in names:
+        await lk.room.delete_room(api.DeleteRoomRequest(room=name))
+    return names
 
 
 def _sent(sink: RtpSink, speech_byte: int) -> bool:
@@ -208,6 +220,7 @@ async def one_call(
         timeout_s=330,
     )
     started = datetime.now(UTC)
+    wall = time.time() - time.monotonic()  # the sink dates packets on the monotonic clock
     try:
         await wait_for(lambda: bool(sink.arrivals), 60, "the call to be answered (RTP)")
         answered = sink.arrivals[0][0]
@@ -240,6 +253,7 @@ async def one_call(
             heard_at = sink.first_loud_after(said_at, dbfs=AGENT_LOUD_DBFS)
             assert heard_at is not None
             turn.latency_s = round(heard_at - said_at, 3)
+            call.turn_walls.append((said_at + wall, heard_at + wall))
             replies.append((turn, sink.decode_from(offset)))
             logger.info("%s (%s): %.3f s after %r", voice, config, turn.latency_s, text)
     except Exception as exc:  # a failed call is reported, the run goes on
@@ -248,7 +262,7 @@ async def one_call(
     finally:
         call.window_utc = [started.isoformat(), datetime.now(UTC).isoformat()]
         try:
-            await _hang_up(lk)
+            call.room = ",".join(await _hang_up(lk))
             await asyncio.to_thread(sipp.wait, 20)
         except (subprocess.TimeoutExpired, api.TwirpError) as exc:
             logger.warning("the call did not end cleanly (%s); stopping sipp", exc)
@@ -260,8 +274,11 @@ async def one_call(
     return call, replies
 
 
-def _start_worker(run_dir: Path, config: str, index: int) -> tuple[Settings, ManagedProcess]:
-    with patched_env(parse_config(config)):
+def _start_worker(
+    run_dir: Path, config: str, index: int, otlp: str
+) -> tuple[Settings, ManagedProcess]:
+    env = {**parse_config(config), **({"NAVAN_OTLP_ENDPOINT": otlp} if otlp else {})}
+    with patched_env(env):
         settings = load_settings()
         log = run_dir / f"worker-{index}-{config.replace('=', '-').replace('+', '_')}.log"
         logger.info("worker %d (%s) starting", index, config)
@@ -269,8 +286,15 @@ def _start_worker(run_dir: Path, config: str, index: int) -> tuple[Settings, Man
     return settings, proc
 
 
-async def _run(run_dir: Path, configs: list[str], calls: int, reply_timeout_s: float) -> Any:
+async def _run(
+    run_dir: Path,
+    configs: list[str],
+    calls: int,
+    reply_timeout_s: float,
+    receiver: Receiver | None,
+) -> Any:
     out: list[PhoneCall] = []
+    timelines: dict[str, list[dict[str, Any]]] = {}  # per config, with a span receiver
     replies: list[Any] = []
     loads: list[tuple[float, float, float]] = []
     with phone_stack(run_dir) as (stack, db_url):
@@ -280,7 +304,9 @@ async def _run(run_dir: Path, configs: list[str], calls: int, reply_timeout_s: f
             await provision.setup(lk, trunk_settings(base, stack))
             for index, config in enumerate(configs):
                 # the worker reads its settings from the environment at start: one per config
-                settings, proc = _start_worker(run_dir, config, index)
+                otlp = receiver.endpoint if receiver is not None else ""
+                settings, proc = _start_worker(run_dir, config, index, otlp)
+                mark = len(receiver.spans) if receiver is not None else 0
                 try:
                     wait_job_processes(proc, 1, 120.0)
                     for i in range(calls):
@@ -297,15 +323,25 @@ async def _run(run_dir: Path, configs: list[str], calls: int, reply_timeout_s: f
                         )
                         out.append(call)
                         replies.extend(heard)
+                    if receiver is not None:
+                        await asyncio.sleep(7.0)  # the worker's batch exporter sends every 5 s
+                        found = turn_timelines(receiver.spans[mark:])
+                        timelines.setdefault(config, []).extend(found)
                 finally:
                     proc.stop(timeout=15.0)
         finally:
             await lk.aclose()
         attach_worker_turns(db_url, out)
+        # each turn split where the worker sees it: uplink, worker, downlink (bench/e2e/split.py)
+        split = {
+            config: split_calls(db_url, [c.as_dict() for c in out if c.config == config])
+            for config in dict.fromkeys(configs)
+        }
     logger.info("transcribing %d replies (what the phone heard)", len(replies))
     for turn, pcm in replies:
         turn.heard = transcribe_8k(pcm) if pcm.size else ""
-    return out, loads
+    after_commit = {config: summarize_spans(found) for config, found in timelines.items()}
+    return out, loads, split, after_commit
 
 
 WORKER_STAGES = ("eou_delay_ms", "transcription_delay_ms", "llm_ttft_ms", "tts_ttfb_ms",
@@ -361,9 +397,15 @@ def summarize(calls: list[PhoneCall]) -> dict[str, Any]:
 
 
 def run(
-    *, configs: list[str] | None = None, calls: int = 2, reply_timeout_s: float = 20.0
+    *,
+    configs: list[str] | None = None,
+    calls: int = 2,
+    reply_timeout_s: float = 20.0,
+    spans: bool = False,
 ) -> dict[str, Any]:
-    """The phone-path benchmark; ``calls`` calls per config (voices alternate)."""
+    """The phone-path benchmark; ``calls`` calls per config (voices alternate). ``spans``: the
+    workers export their trace spans to a receiver here, and each turn's time after the commit
+    is dated from them (bench/e2e/spans.py)."""
     configs = configs or ["default"]
     for config in configs:
         parse_config(config)  # a wrong config fails before anything starts
@@ -372,7 +414,11 @@ def run(
     run_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     load_before = load_avg()
-    result, loads = asyncio.run(_run(run_dir, configs, calls, reply_timeout_s))
+    with contextlib.ExitStack() as stack:
+        receiver = stack.enter_context(Receiver()) if spans else None
+        result, loads, split, after_commit = asyncio.run(
+            _run(run_dir, configs, calls, reply_timeout_s, receiver)
+        )
     payload: dict[str, Any] = {
         "path": "sipp → livekit-sip (G.711 µ-law) → livekit-server → local-profile worker",
         "configs": configs,
@@ -383,6 +429,8 @@ def run(
         "load_avg_after": load_avg(),
         "wall_s": round(time.monotonic() - started, 1),
         **summarize(result),
+        "split_s": split,
+        "after_commit": after_commit,
         "calls": [c.as_dict() for c in result],
         "run_dir": str(run_dir),
     }
@@ -400,6 +448,9 @@ def main() -> None:
     )
     parser.add_argument("--calls", type=int, default=2, help="calls per config (voices alternate)")
     parser.add_argument("--reply-timeout", type=float, default=20.0)
+    parser.add_argument(
+        "--spans", action="store_true", help="date each turn's steps after the commit (trace)"
+    )
     args = parser.parse_args()
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -407,10 +458,17 @@ def main() -> None:
     for noisy in ("livekit", "httpx", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     payload = run(
-        configs=args.configs.split(","), calls=args.calls, reply_timeout_s=args.reply_timeout
+        configs=args.configs.split(","),
+        calls=args.calls,
+        reply_timeout_s=args.reply_timeout,
+        spans=args.spans,
     )
     for config, stats in payload["per_config"].items():
         print(f"{config:>28}: {stats}")
+        parts = payload["split_s"].get(config) or {}
+        print(" " * 30 + "  ".join(f"{k} p50 {v.get('p50')}" for k, v in parts.items()))
+        for name, value in (payload["after_commit"].get(config) or {}).items():
+            print(" " * 30 + f"{name}: {value}")
     print(f"{'all':>28}: {payload['latency_s']}")
 
 
