@@ -152,6 +152,32 @@ def test_a_flight_from_an_answered_question_is_not_reused() -> None:
     assert args == {}
 
 
+def test_a_new_question_does_not_take_its_booking_from_an_unanswered_turn_before_it() -> None:
+    # a phone call (bench/telephony/phone_latency.py): flite's "What hotel am I staying at in
+    # New York?" heard as below, handed to hotels, where the agent asked for dates; the
+    # caller's next question is about the trip, not about a booking called "WAP … LMI"
+    conv = Conversation(
+        items=[
+            Item("user", "WAP Hotel, LMI, staying at the new york."),
+            Item("tool", tool=ToolEvent("transfer_to_hotels", {}, "")),
+            Item("assistant", "Sure. Could you give me the check-in date and the check-out date?"),
+            Item("user", "What is the cancellation policy?"),
+        ]
+    )
+    args, _ = fill_arguments(FLIGHT_TOOLS[2], conv, TODAY)
+    assert args == {}
+    # an answer to our question is not a new question: the request before it still counts
+    answering = Conversation(
+        items=[
+            Item("user", "I need to cancel my flight to Boston"),
+            Item("assistant", "Sure. Which flight is it?"),
+            Item("user", "the one on Tuesday"),
+        ]
+    )
+    args, _ = fill_arguments(FLIGHT_TOOLS[4], answering, TODAY)
+    assert args == {"flight": "to BOS"}  # the earlier turn names the flight
+
+
 def test_a_specialist_answers_the_request_even_without_the_hand_off_in_its_context() -> None:
     # the greeting landed after the caller's words and the hand-off call was not carried over
     d = decide(

@@ -13,6 +13,7 @@ from typing import Any
 
 from . import slots
 from .context import Conversation, ToolSpec
+from .intents import is_information_question
 
 # parameters whose value is the caller's own words (a question, a summary, a reason)
 _FREE_TEXT_HINTS = ("question", "query", "topic", "summary", "reason", "request", "issue",
@@ -203,7 +204,13 @@ def fill_arguments(
 
 def _current_request(conv: Conversation) -> list[str]:
     """The caller's turns since the last tool that answered something (a hand-off answers
-    nothing: the request that led to it goes on)."""
+    nothing: the request that led to it goes on). A latest turn that is an information
+    question of its own ("What is the cancellation policy?") starts a new request: the words
+    of an unanswered one before it (a misheard "WAP Hotel, LMI" on a phone call) are not its
+    booking."""
+    users = [t for t in conv.user_turns if t.strip()]
+    if users and is_information_question(users[-1]):
+        return users[-1:]
     turns: list[str] = []
     for item in reversed(conv.items):
         if item.kind == "tool" and item.tool is not None and (item.tool.output or "").strip():
