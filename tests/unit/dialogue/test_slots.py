@@ -58,6 +58,19 @@ def test_no_date_in_plain_words() -> None:
     assert slots.dates("I want an earlier flight", MONDAY) == []
 
 
+def test_a_second_date_said_is_not_before_the_first() -> None:
+    # on December 7: December 4 is past (next year), so December 7 after it is next year too
+    december_7 = dt.date(2026, 12, 7)
+    assert slots.dates("check in December 4 and check out December 7", december_7) == [
+        dt.date(2027, 12, 4),
+        dt.date(2027, 12, 7),
+    ]
+    assert slots.dates("from December 28 to January 3", december_7) == [
+        dt.date(2026, 12, 28),
+        dt.date(2027, 1, 3),
+    ]
+
+
 def test_two_dates_keep_their_order() -> None:
     assert slots.dates("from May 12 to May 15", MONDAY) == [
         dt.date(2026, 5, 12),

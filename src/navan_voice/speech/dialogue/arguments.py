@@ -237,12 +237,15 @@ def _bare_name(conv: Conversation) -> str | None:
     return None
 
 
-def evidence(spec: ToolSpec, text: str, today: dt.date) -> float:
+def evidence(spec: ToolSpec, text: str, today: dt.date, *, required_only: bool = False) -> float:
     """How many of the tool's parameters the words ``text`` supply (free text excluded); an
     optional parameter counts half: "New York" fits every tool that takes a flight or a city,
-    so it says less about which tool is meant than a value the tool cannot do without."""
+    so it says less about which tool is meant than a value the tool cannot do without.
+    ``required_only``: count only the values the tool cannot do without."""
     found = 0.0
     for name, prop in spec.properties.items():
+        if required_only and name not in spec.required:
+            continue
         kind = _kind(name, prop)
         if kind in ("free_text", "unknown", "bool"):
             continue

@@ -207,17 +207,25 @@ class RulesEngine:
             else None
         )
         # a tool that changes something needs words asking for a change, or words that fill
-        # its arguments ("the second one"): "I stay in that" is no request for new hotel dates
+        # its own required arguments ("the second one", new dates): "I stay in that" is no
+        # request for new hotel dates, nor is "staying at the New York" (a city says which
+        # stay, not that it should change)
         wants_change = asks_for_action(" ".join(conv.user_turns[-2:]))
         scored = sorted(
             (
                 type(s)(
                     s.spec,
                     s.score
-                    + 2.0 * (found := evidence(s.spec, text, today))
+                    + 2.0 * evidence(s.spec, text, today)
                     - (0.0 if listed or not picks_option(s.spec) else 4.0)
                     + (3.0 if s.spec.name == retry else 0.0)
-                    - (2.5 if is_action_tool(s.spec) and not wants_change and not found else 0.0),
+                    - (
+                        2.5
+                        if is_action_tool(s.spec)
+                        and not wants_change
+                        and not evidence(s.spec, text, today, required_only=True)
+                        else 0.0
+                    ),
                 )
                 for s in scored
             ),

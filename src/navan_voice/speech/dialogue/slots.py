@@ -244,7 +244,9 @@ def person_names(text: str) -> tuple[str | None, str | None]:
 
 def dates(text: str, today: dt.date) -> list[dt.date]:
     """Dates in ``text`` resolved against ``today``: ISO, "May 3rd", "3 May", "tomorrow",
-    "next Tuesday", "on Friday", "in 3 days", "the 14th". Past dates resolve to next year."""
+    "next Tuesday", "on Friday", "in 3 days", "the 14th". Past dates resolve to next year, and a
+    month and day said after another one is not before it: on December 7, "check in December 4
+    and check out December 7" is 2027-12-04 to 2027-12-07, not a check-out before the check-in."""
     low = text.lower()
     found: list[dt.date] = []
 
@@ -273,6 +275,7 @@ def dates(text: str, today: dt.date) -> list[dt.date]:
         add(today + dt.timedelta(days=(wd - today.weekday()) % 7 or 7))
     month_names = "|".join(sorted(list(_MONTHS) + list(_MONTH_ABBR), key=len, reverse=True))
     day_pat = r"(\d{1,2})(?:st|nd|rd|th)?"
+    named: list[tuple[int, dt.date]] = []  # (where it was said, the date) of "May 3"-style dates
     for pat, mi, di in (
         (rf"\b({month_names})\.?\s+(?:the\s+)?{day_pat}\b", 1, 2),
         (rf"\b(?:the\s+)?{day_pat}\s+(?:of\s+)?({month_names})\b", 2, 1),
@@ -290,7 +293,14 @@ def dates(text: str, today: dt.date) -> list[dt.date]:
                 d = dt.date(today.year, month, int(m.group(di)))
             except ValueError:
                 continue
-            add(d if d >= today else d.replace(year=today.year + 1))
+            named.append((m.start(), d if d >= today else d.replace(year=today.year + 1)))
+    previous: dt.date | None = None
+    for _, d in sorted(named):  # in the order said
+        if previous is not None and d < previous:
+            with contextlib.suppress(ValueError):  # February 29th has no next year
+                d = d.replace(year=d.year + 1)
+        add(d)
+        previous = d
     if not found:
         nth = re.search(r"\bthe (\d{1,2})(?:st|nd|rd|th)\b", low)
         if nth:
