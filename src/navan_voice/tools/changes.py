@@ -57,10 +57,7 @@ async def confirm_change(context: RunContext[CallState]) -> str:
     if isinstance(quote, HotelChangeQuote):
         await call_service(hotels.change_hotel_dates, quote=quote, **common)
         state.note(f"Hotel dates changed: {quote.hotel_name}.")
-        return (
-            f"Done. {quote.hotel_name} is now booked from {quote.new_check_in:%B %-d} to "
-            f"{quote.new_check_out:%B %-d}."
-        )
+        return f"Done. {quote.hotel_name} is now booked from {speech.new_stay(quote, ' to ')}."
     raise ToolError("I could not tell what kind of change that was; let's start it again.")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from navan_voice.domain.models import (
     CancelQuote,
     ChangeQuote,
@@ -110,11 +112,26 @@ def cancel_read_back(q: CancelQuote) -> str:
     return f"To confirm: I'll cancel {q.flight}. {back}, because {q.reason}. Shall I go ahead?"
 
 
+def day(d: date, same_year: int) -> str:
+    """ "December 4", with the year when it is not ``same_year`` ("December 4, 2027")."""
+    return f"{d:%B %-d}" if d.year == same_year else f"{d:%B %-d}, {d.year}"
+
+
+def new_stay(q: HotelChangeQuote, joiner: str) -> str:
+    """The new dates of a stay; a year away from the old stay's, they say so: a caller who
+    names a past day ("December 4" on December 7) gets next year's, and must hear that."""
+    year = q.old_check_in.year
+    start, end = day(q.new_check_in, year), day(q.new_check_out, year)
+    if joiner == "–" and "," in start + end:
+        joiner = " through "  # "2027–December 7" would be read as one run of words
+    return f"{start}{joiner}{end}"
+
+
 def hotel_read_back(q: HotelChangeQuote) -> str:
     nights = (q.new_check_out - q.new_check_in).days
     return (
         f"To confirm: {q.hotel_name} moves from {q.old_check_in:%B %-d}–{q.old_check_out:%B %-d} "
-        f"to {q.new_check_in:%B %-d}–{q.new_check_out:%B %-d}, {nights} nights at "
+        f"to {new_stay(q, '–')}, {nights} nights at "
         f"{format_money(q.nightly_rate_cents)}, {format_money(q.total_cents)} in total. "
         "Shall I go ahead?"
     )

@@ -1,0 +1,44 @@
+"""What the hotel tools say about new dates: the year is said when it is not the stay's."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from navan_voice.domain.models import HotelChangeQuote
+from navan_voice.tools import speech
+
+pytestmark = pytest.mark.unit
+
+
+def quote(check_in: date, check_out: date) -> HotelChangeQuote:
+    return HotelChangeQuote(
+        stay_id=1,
+        stay_version=1,
+        hotel_name="Hotel Marlowe Midtown",
+        old_check_in=date(2026, 12, 17),
+        old_check_out=date(2026, 12, 20),
+        new_check_in=check_in,
+        new_check_out=check_out,
+        nightly_rate_cents=32900,
+        nightly_cap_cents=None,
+        total_cents=98700,
+        within_policy=True,
+    )
+
+
+def test_new_dates_in_the_stays_year_are_said_without_it() -> None:
+    said = speech.hotel_read_back(quote(date(2026, 12, 18), date(2026, 12, 21)))
+    assert "to December 18–December 21, 3 nights" in said
+    assert "2026" not in said
+
+
+def test_new_dates_a_year_on_say_their_year() -> None:
+    # "December 4" said on December 7 is next year's: the read-back must not sound like this week
+    q = quote(date(2027, 12, 4), date(2027, 12, 7))
+    assert "to December 4, 2027 through December 7, 2027" in speech.hotel_read_back(q)
+    assert speech.new_stay(q, " to ") == "December 4, 2027 to December 7, 2027"
+    # a stay over new year: only the date in the other year carries it
+    q = quote(date(2026, 12, 30), date(2027, 1, 2))
+    assert speech.new_stay(q, " to ") == "December 30 to January 2, 2027"
