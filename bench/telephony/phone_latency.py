@@ -42,9 +42,8 @@ from bench.e2e.stack import RESULTS, load_avg, patched_env, wait_job_processes
 from bench.e2e.voices import TRAVEL_TURNS, VOICES, caller_wav
 from bench.telephony.sipp import (
     RtpSink,
-    free_udp_port,
     last_loud_byte,
-    rtp_range,
+    loopback_phone_stack,
     start_sipp,
     talking_caller,
     transcribe_8k,
@@ -55,9 +54,8 @@ from bench.telephony.sipp import (
 )
 from navan_voice.config import Settings, load_settings
 from navan_voice.db.seed import DEMO_PHONE
-from navan_voice.stack.livekit_server import ServerPorts
-from navan_voice.stack.processes import ManagedProcess, free_port
-from navan_voice.stack.sip import PhoneStack, SipPorts
+from navan_voice.stack.processes import ManagedProcess
+from navan_voice.stack.sip import PhoneStack
 from navan_voice.stack.up import start_worker
 from navan_voice.telephony import provision
 
@@ -137,14 +135,7 @@ def phone_stack(run_dir: Path) -> Iterator[tuple[PhoneStack, str]]:
     db_url = f"sqlite:///{run_dir / 'navan.db'}"
     upgrade_database(db_url)
     seed_database(db_url)
-    base = load_settings(profile="local", redis_address="")
-    rtp_start, rtp_end = rtp_range()
-    stack = PhoneStack(
-        base,
-        server_ports=ServerPorts(http=free_port(), rtc_tcp=free_port(), rtc_udp=free_port()),
-        sip_ports=SipPorts(sip=free_udp_port(), rtp_start=rtp_start, rtp_end=rtp_end),
-        run_dir=run_dir,
-    )
+    stack = loopback_phone_stack(run_dir)
     env = {
         "NAVAN_LIVEKIT_URL": stack.url,
         "NAVAN_AGENT_NAME": f"navan-phone-bench-{uuid.uuid4().hex[:6]}",

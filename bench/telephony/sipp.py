@@ -24,9 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-from navan_voice.config import Settings
+from navan_voice.config import Settings, load_settings
+from navan_voice.stack.livekit_server import ServerPorts
 from navan_voice.stack.processes import free_port, port_is_free
-from navan_voice.stack.sip import PhoneStack
+from navan_voice.stack.sip import PhoneStack, SipPorts
 
 TWILIO_NUMBER = "+15550100"  # the number the test trunk answers (sipp dials it)
 CALLER_NUMBER = "+15551230001"  # the number sipp calls from
@@ -48,6 +49,19 @@ def rtp_range(size: int = 200) -> tuple[int, int]:
         if all(port_is_free(p, udp=True) for p in range(start, start + size, 17)):
             return start, start + size
     raise RuntimeError("no free RTP port range")
+
+
+def loopback_phone_stack(run_dir: Path) -> PhoneStack:
+    """Redis, livekit-server and livekit-sip (not started yet) on free loopback ports, with the
+    local profile's settings; their logs and configs go to ``run_dir``."""
+    settings = load_settings(profile="local", redis_address="")
+    rtp_start, rtp_end = rtp_range()
+    return PhoneStack(
+        settings,
+        server_ports=ServerPorts(http=free_port(), rtc_tcp=free_port(), rtc_udp=free_port()),
+        sip_ports=SipPorts(sip=free_udp_port(), rtp_start=rtp_start, rtp_end=rtp_end),
+        run_dir=run_dir,
+    )
 
 
 def trunk_settings(settings: Settings, phone_stack: PhoneStack) -> Settings:

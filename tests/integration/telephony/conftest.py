@@ -13,27 +13,19 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from bench.telephony.sipp import free_udp_port, rtp_range, trunk_settings
+from bench.telephony.sipp import loopback_phone_stack, trunk_settings
 from livekit import api
 
 from navan_voice.config import Settings, load_settings
-from navan_voice.stack.livekit_server import LiveKitServer, ServerPorts
-from navan_voice.stack.processes import free_port
-from navan_voice.stack.sip import PhoneStack, SipPorts
+from navan_voice.stack.livekit_server import LiveKitServer
+from navan_voice.stack.sip import PhoneStack
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts"
 
 
 @pytest.fixture(scope="session")
 def phone_stack(run_dir: Path) -> Iterator[PhoneStack]:
-    settings = load_settings(profile="local", redis_address="")
-    rtp_start, rtp_end = rtp_range()
-    stack = PhoneStack(
-        settings,
-        server_ports=ServerPorts(http=free_port(), rtc_tcp=free_port(), rtc_udp=free_port()),
-        sip_ports=SipPorts(sip=free_udp_port(), rtp_start=rtp_start, rtp_end=rtp_end),
-        run_dir=run_dir,
-    )
+    stack = loopback_phone_stack(run_dir)
     stack.start()
     yield stack
     stack.stop()
