@@ -34,14 +34,16 @@ from typing import Any
 
 from livekit import api
 
+from bench.e2e.calls import STOPPED_QUIET_S, stopped_at
 from bench.e2e.results import percentiles, save
 from bench.e2e.spans import Receiver, turn_timelines
 from bench.e2e.spans import summarize as summarize_spans
 from bench.e2e.split import split_calls
 from bench.e2e.stack import RESULTS, load_avg, patched_env, wait_job_processes
-from bench.e2e.voices import TRAVEL_TURNS, VOICES, caller_wav
+from bench.e2e.voices import BARGE_IN, TRAVEL_TURNS, VOICES, caller_wav
 from bench.telephony.sipp import (
     RtpSink,
+    first_loud_byte,
     last_loud_byte,
     loopback_phone_stack,
     start_sipp,
@@ -52,6 +54,7 @@ from bench.telephony.sipp import (
     wait_until_quiet,
     wav_to_ulaw,
 )
+from navan_voice.caller.audio import rms_dbfs
 from navan_voice.config import Settings, load_settings
 from navan_voice.db.seed import DEMO_PHONE
 from navan_voice.stack.processes import ManagedProcess
@@ -107,6 +110,7 @@ class PhoneCall:
     window_utc: list[str] = field(default_factory=list)
     worker_turns: list[dict[str, Any]] = field(default_factory=list)
     room: str = ""
+    bargein_s: float | None = None  # caller's onset → agent's audio stopped (with --barge-in)
     # per answered turn, on the wall clock: the caller's last sound sent, the agent's first
     # loud packet heard (for bench.e2e.split: uplink / worker / downlink)
     turn_walls: list[tuple[float, float]] = field(default_factory=list)
@@ -121,6 +125,7 @@ class PhoneCall:
             "window_utc": self.window_utc,
             "worker_turns": self.worker_turns,
             "room": self.room,
+            "bargein_s": self.bargein_s,
             "turn_walls": self.turn_walls,
         }
 
@@ -190,8 +195,11 @@ async def one_call(
     config: str,
     work_dir: Path,
     reply_timeout_s: float,
+    barge_in_s: float | None = None,
 ) -> tuple[PhoneCall, list[Any]]:
-    """One phone call through the travel turns; returns the call and each reply's audio."""
+    """One phone call through the travel turns; returns the call and each reply's audio.
+    ``barge_in_s``: the caller speaks over the last reply this long after it starts, and the
+    call records how soon the agent's audio stopped at the phone."""
     call = PhoneCall(voice=voice, config=config)
     replies: list[Any] = []
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -240,11 +248,17 @@ async def one_call(
             except AssertionError:
                 logger.warning("%s call (%s): no reply to %r", voice, config, text)
                 continue
-            await wait_until_quiet(sink, timeout_s=60)
             heard_at = sink.first_loud_after(said_at, dbfs=AGENT_LOUD_DBFS)
             assert heard_at is not None
+            if barge_in_s is None or text != TRAVEL_TURNS[-1]:
+                await wait_until_quiet(sink, timeout_s=60)
             turn.latency_s = round(heard_at - said_at, 3)
             call.turn_walls.append((said_at + wall, heard_at + wall))
+            if barge_in_s is not None and text == TRAVEL_TURNS[-1]:
+                call.bargein_s = await _barge_in(sink, voice, heard_at + barge_in_s, work_dir)
+                logger.info("%s (%s): barge-in, agent stopped after %s s", voice, config,
+                            call.bargein_s)  # fmt: skip
+                break
             replies.append((turn, sink.decode_from(offset)))
             logger.info("%s (%s): %.3f s after %r", voice, config, turn.latency_s, text)
     except Exception as exc:  # a failed call is reported, the run goes on
@@ -265,6 +279,38 @@ async def one_call(
     return call, replies
 
 
+async def _barge_in(sink: RtpSink, voice: str, at: float, work_dir: Path) -> float | None:
+    """Speak over the agent's reply from ``at`` (time.monotonic()), at a moment it is talking;
+    seconds from the packet with our first loud frame to the agent's last loud packet before
+    it went quiet (``bench.e2e.calls.stopped_at``, as the web barge-in bench times it). None:
+    the agent was not talking at our onset, or never stopped."""
+    words = wav_to_ulaw(
+        caller_wav(BARGE_IN, voice=voice, rate=8000, cache=CACHE), work_dir / "barge.ulaw", pad_s=0
+    ).read_bytes()
+    onset = first_loud_byte(words, dbfs=CALLER_END_DBFS)
+    if onset is None:
+        raise RuntimeError(f"the caller audio for {BARGE_IN!r} is silent")
+    await asyncio.sleep(max(0.0, at - time.monotonic()))
+    # start over speech, not over a pause between the agent's sentences
+    deadline = time.monotonic() + 2.0
+    while _quiet_for(sink, 0.05) and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    onset_byte = sink.speech_queued + onset
+    sink.say(words)
+    await wait_for(partial(_sent, sink, onset_byte), 10, "the barge-in to be sent")
+    onset_at = sink.sent_at(onset_byte)
+    assert onset_at is not None
+    await asyncio.sleep(STOPPED_QUIET_S + 1.0)
+    stop = stopped_at(sink.heard_since(onset_at - 2.0), onset_at)
+    return None if stop is None else round(stop - onset_at, 3)
+
+
+def _quiet_for(sink: RtpSink, seconds: float) -> bool:
+    """Whether the agent's last ``seconds`` at the phone were quiet."""
+    recent = sink.heard_since(time.monotonic() - seconds)
+    return not any(rms_dbfs(pcm) > AGENT_LOUD_DBFS for _, pcm in recent)
+
+
 def _start_worker(
     run_dir: Path, config: str, index: int, otlp: str
 ) -> tuple[Settings, ManagedProcess]:
@@ -283,6 +329,7 @@ async def _run(
     calls: int,
     reply_timeout_s: float,
     receiver: Receiver | None,
+    barge_in_s: float | None = None,
 ) -> Any:
     out: list[PhoneCall] = []
     timelines: dict[str, list[dict[str, Any]]] = {}  # per config, with a span receiver
@@ -311,6 +358,7 @@ async def _run(
                             config=config,
                             work_dir=run_dir / f"call-{index}-{i}",
                             reply_timeout_s=reply_timeout_s,
+                            barge_in_s=barge_in_s,
                         )
                         out.append(call)
                         replies.extend(heard)
@@ -381,6 +429,11 @@ def summarize(calls: list[PhoneCall]) -> dict[str, Any]:
         }
     return {
         "per_config": {k: percentiles(v) for k, v in per.items()},
+        "bargein_s": {
+            k: percentiles([c.bargein_s for c in calls if c.config == k])
+            for k in per
+            if any(c.config == k and c.bargein_s is not None for c in calls)
+        },
         "latency_s": percentiles(every),
         # the worker's own turn metrics, in seconds (the recording index)
         "worker_stages_s": stages,
@@ -393,6 +446,7 @@ def run(
     calls: int = 2,
     reply_timeout_s: float = 20.0,
     spans: bool = False,
+    barge_in_s: float | None = None,
 ) -> dict[str, Any]:
     """The phone-path benchmark; ``calls`` calls per config (voices alternate). ``spans``: the
     workers export their trace spans to a receiver here, and each turn's time after the commit
@@ -408,7 +462,7 @@ def run(
     with contextlib.ExitStack() as stack:
         receiver = stack.enter_context(Receiver()) if spans else None
         result, loads, split, after_commit = asyncio.run(
-            _run(run_dir, configs, calls, reply_timeout_s, receiver)
+            _run(run_dir, configs, calls, reply_timeout_s, receiver, barge_in_s)
         )
     payload: dict[str, Any] = {
         "path": "sipp → livekit-sip (G.711 µ-law) → livekit-server → local-profile worker",
@@ -442,6 +496,14 @@ def main() -> None:
     parser.add_argument(
         "--spans", action="store_true", help="date each turn's steps after the commit (trace)"
     )
+    parser.add_argument(
+        "--barge-in",
+        type=float,
+        default=None,
+        metavar="S",
+        help="the caller speaks over the last reply S seconds after it starts (4: past livekit's "
+        "3 s echo warm-up); time until the agent's audio stops at the phone",
+    )
     args = parser.parse_args()
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -453,6 +515,7 @@ def main() -> None:
         calls=args.calls,
         reply_timeout_s=args.reply_timeout,
         spans=args.spans,
+        barge_in_s=args.barge_in,
     )
     for config, stats in payload["per_config"].items():
         print(f"{config:>28}: {stats}")
@@ -460,6 +523,8 @@ def main() -> None:
         print(" " * 30 + "  ".join(f"{k} p50 {v.get('p50')}" for k, v in parts.items()))
         for name, value in (payload["after_commit"].get(config) or {}).items():
             print(" " * 30 + f"{name}: {value}")
+    for config, stats in payload["bargein_s"].items():
+        print(f"{config:>28}: barge-in {stats}")
     print(f"{'all':>28}: {payload['latency_s']}")
 
 

@@ -211,6 +211,15 @@ def last_loud_byte(ulaw: bytes, *, dbfs: float) -> int | None:
     return end
 
 
+def first_loud_byte(ulaw: bytes, *, dbfs: float) -> int | None:
+    """Where the first 20 ms frame of ``ulaw`` louder than ``dbfs`` starts: the speaker's onset.
+    None if no frame is that loud."""
+    for start in range(0, len(ulaw), FRAME_BYTES):
+        if frame_dbfs(ulaw[start : start + FRAME_BYTES]) > dbfs:
+            return start
+    return None
+
+
 def first_loud_arrival(
     arrivals: list[tuple[float, int]], payload: bytes, since: float, *, dbfs: float
 ) -> float | None:
@@ -311,6 +320,17 @@ class RtpSink:
         """When the first received packet louder than ``dbfs`` (RMS) arrived after ``since``
         (time.monotonic()); None if none has yet."""
         return first_loud_arrival(self.arrivals, bytes(self.payload), since, dbfs=dbfs)
+
+    def heard_since(self, since: float) -> list[tuple[float, np.ndarray]]:
+        """Each packet received after ``since`` as (arrival time, int16 PCM): what a phone
+        played, for ``bench.e2e.calls.stopped_at``."""
+        first = bisect.bisect_right(self.arrivals, since, key=lambda a: a[0])
+        previous = self.arrivals[first - 1][1] if first > 0 else 0
+        out = []
+        for at, end in self.arrivals[first:]:
+            out.append((at, ulaw_decode(bytes(self.payload[previous:end]))))
+            previous = end
+        return out
 
     def send_dtmf(self, digits: str, *, payload_type: int = 101, gap_s: float = 0.25) -> None:
         """Key ``digits`` as RFC 4733 telephone-events (what a phone's keypad sends) to the

@@ -20,6 +20,7 @@ from bench.telephony.sipp import (
     FRAME_BYTES,
     RtpSink,
     first_loud_arrival,
+    first_loud_byte,
     frame_dbfs,
     last_loud_byte,
 )
@@ -56,6 +57,24 @@ def test_the_callers_last_sound_ends_after_its_last_loud_frame() -> None:
     end = last_loud_byte(words, dbfs=-45)
     assert end == 7 * FRAME_BYTES  # the soft frame and the quiet after it are not speech
     assert last_loud_byte(SILENCE * 4, dbfs=-45) is None
+
+
+def test_the_callers_onset_is_the_start_of_its_first_loud_frame() -> None:
+    words = SILENCE * 3 + tone(1, 50) + tone(4, 8000) + SILENCE
+    assert first_loud_byte(words, dbfs=-45) == 4 * FRAME_BYTES
+    assert first_loud_byte(SILENCE * 2, dbfs=-45) is None
+
+
+def test_what_the_phone_heard_since_a_time_comes_packet_by_packet() -> None:
+    sink = RtpSink()
+    try:
+        sink.payload += SILENCE + tone(1, 8000) + SILENCE
+        sink.arrivals += [(1.00, 160), (1.02, 320), (1.04, 480)]
+        heard = sink.heard_since(1.01)
+        assert [at for at, _ in heard] == [1.02, 1.04]
+        assert np.abs(heard[0][1]).max() > 5000 and np.abs(heard[1][1]).max() == 0
+    finally:
+        sink.stop()
 
 
 def test_the_agents_first_loud_packet_is_found_after_the_callers_last_sound() -> None:
