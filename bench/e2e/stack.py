@@ -53,6 +53,31 @@ def patched_env(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
+def seeded_database(run_dir: Path) -> str:
+    """A fresh SQLite database under ``run_dir``, migrated and seeded with the demo data."""
+    from navan_voice.db.engine import upgrade_database
+    from navan_voice.db.seed import seed_database
+
+    db_url = f"sqlite:///{run_dir / 'navan.db'}"
+    upgrade_database(db_url)
+    seed_database(db_url)
+    return db_url
+
+
+def worker_env(url: str, db_url: str, run_dir: Path, agent_prefix: str) -> dict[str, str]:
+    """The NAVAN_* settings a benchmark's workers read: the server at ``url``, an agent name no
+    other worker uses, the bench's database and data folder, no metrics port, no trace export."""
+    return {
+        "NAVAN_LIVEKIT_URL": url,
+        "NAVAN_AGENT_NAME": f"{agent_prefix}-{uuid.uuid4().hex[:6]}",
+        "NAVAN_DATABASE_URL": db_url,
+        "NAVAN_PROFILE": "local",
+        "NAVAN_DATA_DIR": str(run_dir / "data"),
+        "NAVAN_PROMETHEUS_PORT": "0",
+        "NAVAN_OTLP_ENDPOINT": "",
+    }
+
+
 @dataclass
 class BenchStack(AbstractContextManager["BenchStack"]):
     """A livekit-server and workers on free loopback ports, for one benchmark.
@@ -80,24 +105,10 @@ class BenchStack(AbstractContextManager["BenchStack"]):
         return self
 
     def _start(self) -> None:
-        from navan_voice.db.engine import upgrade_database
-        from navan_voice.db.seed import seed_database
-
-        db_url = f"sqlite:///{self.run_dir / 'navan.db'}"
-        upgrade_database(db_url)
-        seed_database(db_url)
+        db_url = seeded_database(self.run_dir)
         base = load_settings(profile="local")
         server = self.server = start_on_free_ports(base, self.run_dir)
-        env = {
-            "NAVAN_LIVEKIT_URL": server.url,
-            "NAVAN_AGENT_NAME": f"navan-bench-{uuid.uuid4().hex[:6]}",
-            "NAVAN_DATABASE_URL": db_url,
-            "NAVAN_PROFILE": "local",
-            "NAVAN_DATA_DIR": str(self.run_dir / "data"),
-            "NAVAN_PROMETHEUS_PORT": "0",
-            "NAVAN_OTLP_ENDPOINT": "",
-            **self.env,
-        }
+        env = {**worker_env(server.url, db_url, self.run_dir, "navan-bench"), **self.env}
         self._env_ctx = patched_env(env)
         self._env_ctx.__enter__()
         self.settings = load_settings()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import subprocess
 import time
@@ -39,7 +40,14 @@ from bench.e2e.results import percentiles, save
 from bench.e2e.spans import Receiver, turn_timelines
 from bench.e2e.spans import summarize as summarize_spans
 from bench.e2e.split import split_calls
-from bench.e2e.stack import RESULTS, load_avg, patched_env, wait_job_processes
+from bench.e2e.stack import (
+    RESULTS,
+    load_avg,
+    patched_env,
+    seeded_database,
+    wait_job_processes,
+    worker_env,
+)
 from bench.e2e.voices import BARGE_IN, TRAVEL_TURNS, VOICES, caller_wav
 from bench.telephony.sipp import (
     RtpSink,
@@ -97,7 +105,7 @@ class PhoneTurn:
     heard: str = ""  # what the agent said, transcribed after the calls
 
     def as_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "latency_s": self.latency_s, "heard": self.heard}
+        return dataclasses.asdict(self)
 
 
 @dataclass
@@ -116,39 +124,17 @@ class PhoneCall:
     turn_walls: list[tuple[float, float]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "voice": self.voice,
-            "config": self.config,
-            "greeting_s": self.greeting_s,
-            "turns": [t.as_dict() for t in self.turns],
-            "error": self.error,
-            "window_utc": self.window_utc,
-            "worker_turns": self.worker_turns,
-            "room": self.room,
-            "bargein_s": self.bargein_s,
-            "turn_walls": self.turn_walls,
-        }
+        return dataclasses.asdict(self)
 
 
 @contextmanager
 def phone_stack(run_dir: Path) -> Iterator[tuple[PhoneStack, str]]:
     """Redis, livekit-server and livekit-sip on free loopback ports, a seeded SQLite database,
     and the NAVAN_* environment the workers read; yields the stack and the database URL."""
-    from navan_voice.db.engine import upgrade_database
-    from navan_voice.db.seed import seed_database
-
-    db_url = f"sqlite:///{run_dir / 'navan.db'}"
-    upgrade_database(db_url)
-    seed_database(db_url)
+    db_url = seeded_database(run_dir)
     stack = loopback_phone_stack(run_dir)
     env = {
-        "NAVAN_LIVEKIT_URL": stack.url,
-        "NAVAN_AGENT_NAME": f"navan-phone-bench-{uuid.uuid4().hex[:6]}",
-        "NAVAN_DATABASE_URL": db_url,
-        "NAVAN_PROFILE": "local",
-        "NAVAN_DATA_DIR": str(run_dir / "data"),
-        "NAVAN_PROMETHEUS_PORT": "0",
-        "NAVAN_OTLP_ENDPOINT": "",
+        **worker_env(stack.url, db_url, run_dir, "navan-phone-bench"),
         "NAVAN_WORKER_IDLE_PROCESSES": "1",
     }
     with patched_env(env):
@@ -250,11 +236,12 @@ async def one_call(
                 continue
             heard_at = sink.first_loud_after(said_at, dbfs=AGENT_LOUD_DBFS)
             assert heard_at is not None
-            if barge_in_s is None or text != TRAVEL_TURNS[-1]:
+            barging = barge_in_s is not None and text == TRAVEL_TURNS[-1]
+            if not barging:
                 await wait_until_quiet(sink, timeout_s=60)
             turn.latency_s = round(heard_at - said_at, 3)
             call.turn_walls.append((said_at + wall, heard_at + wall))
-            if barge_in_s is not None and text == TRAVEL_TURNS[-1]:
+            if barge_in_s is not None and barging:
                 call.bargein_s = await _barge_in(sink, voice, heard_at + barge_in_s, work_dir)
                 logger.info("%s (%s): barge-in, agent stopped after %s s", voice, config,
                             call.bargein_s)  # fmt: skip

@@ -18,12 +18,13 @@ import struct
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from navan_voice.caller.audio import rms_dbfs
 from navan_voice.config import Settings, load_settings
 from navan_voice.stack.livekit_server import ServerPorts
 from navan_voice.stack.processes import free_port, port_is_free
@@ -196,9 +197,7 @@ def wav_to_ulaw(wav: Path, out: Path, pad_s: float = 0.5) -> Path:
 
 def frame_dbfs(ulaw: bytes) -> float:
     """RMS level of µ-law audio in dBFS (-inf for digital silence)."""
-    pcm = ulaw_decode(ulaw).astype(np.float64)
-    rms = float(np.sqrt(np.mean(pcm**2))) if pcm.size else 0.0
-    return 20 * np.log10(rms / 32768) if rms > 0 else float("-inf")
+    return rms_dbfs(ulaw_decode(ulaw))
 
 
 def last_loud_byte(ulaw: bytes, *, dbfs: float) -> int | None:
@@ -220,18 +219,27 @@ def first_loud_byte(ulaw: bytes, *, dbfs: float) -> int | None:
     return None
 
 
-def first_loud_arrival(
-    arrivals: list[tuple[float, int]], payload: bytes, since: float, *, dbfs: float
-) -> float | None:
-    """The arrival time of the first packet after ``since`` whose audio is louder than
-    ``dbfs``. ``arrivals``: (arrival time, payload length after that packet), in order."""
+def packets_since(
+    arrivals: list[tuple[float, int]], payload: bytes | bytearray, since: float
+) -> Iterator[tuple[float, bytes]]:
+    """Each packet that arrived after ``since``: (arrival time, its µ-law payload).
+    ``arrivals``: (arrival time, payload length after that packet), in order."""
     first = bisect.bisect_right(arrivals, since, key=lambda a: a[0])
     previous = arrivals[first - 1][1] if first > 0 else 0
     for at, end in arrivals[first:]:
-        if frame_dbfs(payload[previous:end]) > dbfs:
-            return at
+        yield at, bytes(payload[previous:end])
         previous = end
-    return None
+
+
+def first_loud_arrival(
+    arrivals: list[tuple[float, int]], payload: bytes | bytearray, since: float, *, dbfs: float
+) -> float | None:
+    """The arrival time of the first packet after ``since`` whose audio is louder than
+    ``dbfs``."""
+    return next(
+        (at for at, ulaw in packets_since(arrivals, payload, since) if frame_dbfs(ulaw) > dbfs),
+        None,
+    )
 
 
 @dataclass
@@ -319,18 +327,13 @@ class RtpSink:
     def first_loud_after(self, since: float, *, dbfs: float) -> float | None:
         """When the first received packet louder than ``dbfs`` (RMS) arrived after ``since``
         (time.monotonic()); None if none has yet."""
-        return first_loud_arrival(self.arrivals, bytes(self.payload), since, dbfs=dbfs)
+        return first_loud_arrival(self.arrivals, self.payload, since, dbfs=dbfs)
 
     def heard_since(self, since: float) -> list[tuple[float, np.ndarray]]:
         """Each packet received after ``since`` as (arrival time, int16 PCM): what a phone
         played, for ``bench.e2e.calls.stopped_at``."""
-        first = bisect.bisect_right(self.arrivals, since, key=lambda a: a[0])
-        previous = self.arrivals[first - 1][1] if first > 0 else 0
-        out = []
-        for at, end in self.arrivals[first:]:
-            out.append((at, ulaw_decode(bytes(self.payload[previous:end]))))
-            previous = end
-        return out
+        heard = packets_since(self.arrivals, self.payload, since)
+        return [(at, ulaw_decode(ulaw)) for at, ulaw in heard]
 
     def send_dtmf(self, digits: str, *, payload_type: int = 101, gap_s: float = 0.25) -> None:
         """Key ``digits`` as RFC 4733 telephone-events (what a phone's keypad sends) to the
