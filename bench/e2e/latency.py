@@ -13,7 +13,7 @@ from typing import Any
 
 from bench.e2e.calls import CallResult, conversation
 from bench.e2e.results import percentiles, save
-from bench.e2e.split import split_calls
+from bench.e2e.split import split_calls, wait_calls_finalized
 from bench.e2e.stack import RESULTS, BenchStack, load_avg
 from bench.e2e.voices import CALLER_PHONE, TRAVEL_TURNS, VOICES, caller_utterance
 
@@ -97,14 +97,10 @@ def stage_breakdown(
     first token, TTS time to first audio and its end-to-end latency; p50/p95 per stage in ms,
     overall and per sample rate (by the time window each rate's calls ran in)."""
     from navan_voice.db.engine import make_session_factory
-    from navan_voice.recording.index import list_calls, overview
+    from navan_voice.recording.index import overview
 
     factory = make_session_factory(database_url)
-    deadline = time.monotonic() + wait_s  # the last call's row is finalized as its job ends
-    while time.monotonic() < deadline:
-        if all(c.status != "recording" for c in list_calls(factory, limit=500)):
-            break
-        time.sleep(0.5)
+    wait_calls_finalized(factory, wait_s)
 
     def stages(since: datetime | None, until: datetime | None) -> dict[str, Any]:
         found = overview(factory, since=since, until=until).stages

@@ -16,6 +16,7 @@ worker and server run on one machine, so their wall clocks agree and every turn 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,18 @@ def split_turns(
             row["commit"] = w["commit"]
         out.append(row)
     return out
+
+
+def wait_calls_finalized(factory: Any, wait_s: float = 30.0) -> None:
+    """Wait (at most ``wait_s``) until no call in the recording index is still recording: a
+    call's row and turns are finalized as its job ends, a moment after the caller hangs up."""
+    from navan_voice.recording.index import list_calls
+
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        if all(c.status != "recording" for c in list_calls(factory, limit=500)):
+            return
+        time.sleep(0.5)
 
 
 def worker_turns_of(factory: Any, room: str) -> list[dict[str, float]]:

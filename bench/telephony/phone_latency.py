@@ -39,7 +39,7 @@ from bench.e2e.calls import STOPPED_QUIET_S, stopped_at
 from bench.e2e.results import percentiles, save
 from bench.e2e.spans import Receiver, turn_timelines
 from bench.e2e.spans import summarize as summarize_spans
-from bench.e2e.split import split_calls
+from bench.e2e.split import split_calls, wait_calls_finalized
 from bench.e2e.stack import (
     RESULTS,
     load_avg,
@@ -381,11 +381,7 @@ def attach_worker_turns(database_url: str, calls: list[PhoneCall], wait_s: float
     from navan_voice.recording.index import get_call, list_calls
 
     factory = make_session_factory(database_url)
-    deadline = time.monotonic() + wait_s  # a call's row is finalized as its job ends
-    while time.monotonic() < deadline:
-        if all(c.status != "recording" for c in list_calls(factory, limit=500)):
-            break
-        time.sleep(0.5)
+    wait_calls_finalized(factory, wait_s)
     for call in calls:
         if len(call.window_utc) != 2:
             continue

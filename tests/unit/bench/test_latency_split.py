@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from bench.e2e import calls
-from bench.e2e.split import journal_t0, split_turns
+from bench.e2e.split import journal_t0, split_turns, wait_calls_finalized
 
 from navan_voice.caller.client import SAMPLE_RATE, Caller
 from navan_voice.config import Settings
@@ -116,3 +118,49 @@ def test_journal_t0_reads_the_start_record(tmp_path: Path) -> None:
         )
     )
     assert journal_t0(events) == 1234.5
+
+
+def _index_with(tmp_path: Path, status: str) -> Any:
+    from navan_voice.db.engine import make_session_factory, upgrade_database
+    from navan_voice.recording.testing import demo_call
+
+    url = f"sqlite:///{tmp_path / 'calls.db'}"
+    upgrade_database(url)
+    factory = make_session_factory(url)
+    with factory() as session:
+        session.add(demo_call("call-1", started_at=datetime(2026, 12, 7, 6, 0), status=status))
+        session.commit()
+    return factory
+
+
+def test_the_split_waits_for_a_call_still_recording_to_be_finalized(tmp_path: Path) -> None:
+    from navan_voice.db.recording_tables import STATUS_COMPLETE, STATUS_RECORDING, CallRecord
+
+    factory = _index_with(tmp_path, STATUS_RECORDING)
+
+    def finalize() -> None:  # the worker closes the call's row as its job ends
+        time.sleep(0.3)
+        with factory() as session:
+            row = session.get(CallRecord, "call-1")
+            assert row is not None
+            row.status = STATUS_COMPLETE
+            session.commit()
+
+    closer = threading.Thread(target=finalize)
+    closer.start()
+    wait_calls_finalized(factory, wait_s=30.0)
+    with factory() as session:
+        row = session.get(CallRecord, "call-1")
+        assert row is not None and row.status == STATUS_COMPLETE  # it waited for the worker
+    closer.join()
+    factory.kw["bind"].dispose()
+
+
+def test_the_split_gives_up_on_a_call_that_stays_recording(tmp_path: Path) -> None:
+    from navan_voice.db.recording_tables import STATUS_RECORDING
+
+    factory = _index_with(tmp_path, STATUS_RECORDING)  # a worker that died mid-call
+    started = time.monotonic()
+    wait_calls_finalized(factory, wait_s=0.6)  # returns: the bench reports what it has
+    assert time.monotonic() - started >= 0.6
+    factory.kw["bind"].dispose()
