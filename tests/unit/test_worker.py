@@ -311,3 +311,21 @@ async def test_a_calls_state_keeps_the_lookaheads_reads_as_the_setting_says(
     # on: the real turn takes the look-ahead's read; off: it reads for itself
     expected = ("ahead", ["ahead"]) if kept else ("real turn", ["ahead", "real turn"])
     assert (taken, reads) == expected
+
+
+def test_the_dialogue_is_warmed_in_prewarm_only_where_calls_look_ahead_with_the_rules(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from navan_voice.worker import wants_dialogue_warm_up
+
+    monkeypatch.setenv("NAVAN_PROFILE", "local")
+    assert wants_dialogue_warm_up(load_settings())
+    monkeypatch.setenv("NAVAN_LOOKAHEAD", "false")
+    assert not wants_dialogue_warm_up(load_settings())
+    monkeypatch.delenv("NAVAN_LOOKAHEAD")
+    monkeypatch.setenv("NAVAN_LOCAL_LLM_ENGINE", "hybrid")  # Needle: no look-ahead
+    assert not wants_dialogue_warm_up(load_settings())
+    monkeypatch.delenv("NAVAN_LOCAL_LLM_ENGINE")
+    monkeypatch.setenv("NAVAN_LLM", "openai")  # a cloud LLM answers: nothing local to warm
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    assert not wants_dialogue_warm_up(load_settings())
