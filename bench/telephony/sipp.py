@@ -43,6 +43,19 @@ def free_udp_port() -> int:
     raise RuntimeError("no free port for SIP")
 
 
+def free_media_port() -> int:
+    """sipp's ``-mp``: an even UDP port with the three above it free too. sipp binds its audio
+    RTP port and the video RTP port two above it (and their RTCP ports), and fails the call when
+    one is taken, which a port the OS handed out alone does not rule out ("Unable to bind video
+    RTP socket ... Address already in use"). Taken below the OS's ephemeral range and
+    livekit-sip's RTP range (``rtp_range``), where nothing else picks ports."""
+    for _ in range(100):
+        port = random.randrange(12000, 19996, 2)
+        if all(port_is_free(p, udp=True) for p in range(port, port + 4)):
+            return port
+    raise RuntimeError("no four free UDP ports for sipp's media")
+
+
 def rtp_range(size: int = 200) -> tuple[int, int]:
     """A range of free UDP ports for livekit-sip's RTP."""
     for _ in range(50):
@@ -454,7 +467,7 @@ def _sipp_argv(
     path.write_text(scenario)
     argv = ["sipp", "-sf", str(path), "-m", "1", "-i", local_ip,
             "-p", str(sip_port if not remote else free_port()), "-mi", local_ip,
-            "-mp", str(free_port()), "-nostdin", "-trace_msg", "-trace_err",
+            "-mp", str(free_media_port()), "-nostdin", "-trace_msg", "-trace_err",
             "-timeout", f"{int(timeout_s)}s", "-timeout_error"]  # fmt: skip
     return [*argv, f"127.0.0.1:{sip_port}"] if remote else argv
 
@@ -504,7 +517,7 @@ def run_sipp(
     path = work_dir / "scenario.xml"
     path.write_text(scenario)
     argv = ["sipp", f"127.0.0.1:{sip_port}", "-sf", str(path), "-m", "1", "-i", local_ip,
-            "-p", str(free_port()), "-mi", local_ip, "-mp", str(free_port()),
+            "-p", str(free_port()), "-mi", local_ip, "-mp", str(free_media_port()),
             "-nostdin", "-trace_msg", "-trace_err", "-timeout", f"{int(timeout_s)}s",
             "-timeout_error"]  # fmt: skip
     return subprocess.run(

@@ -22,6 +22,7 @@ from bench.telephony.sipp import (
     first_loud_arrival,
     first_loud_byte,
     frame_dbfs,
+    free_media_port,
     last_loud_byte,
 )
 
@@ -152,3 +153,29 @@ def test_a_turn_without_a_reply_counts_as_missing_for_its_config() -> None:
     assert out["per_config"]["beam2"]["missing"] == 2  # the call failed after one turn
     assert out["latency_s"]["p50"] == pytest.approx(0.9)
     assert out["worker_stages_s"]["beam1"]["e2e_latency_ms"]["p50"] == pytest.approx(0.1)
+
+
+def test_sipps_media_port_leaves_room_for_its_video_and_rtcp_ports(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """sipp binds -mp and the three ports above it; a candidate whose video port (+2) is taken
+    is passed over, and the port given can be bound with all three above it."""
+    import bench.telephony.sipp as sipp
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        taken = busy.getsockname()[1]
+        candidates = iter([taken - 2, 14000, 14002, 14004, 14006])
+        monkeypatch.setattr(sipp.random, "randrange", lambda *a, **k: next(candidates))
+        port = free_media_port()
+    assert port != taken - 2
+    assert port % 2 == 0
+    held = []
+    try:
+        for p in range(port, port + 4):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            held.append(sock)
+            sock.bind(("127.0.0.1", p))  # raises if sipp could not have bound it
+    finally:
+        for sock in held:
+            sock.close()
