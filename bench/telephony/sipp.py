@@ -514,12 +514,9 @@ def run_sipp(
     timeout_s: float = 120.0,
 ) -> subprocess.CompletedProcess[str]:
     """Run one sipp call with ``scenario`` against livekit-sip on 127.0.0.1:sip_port."""
-    path = work_dir / "scenario.xml"
-    path.write_text(scenario)
-    argv = ["sipp", f"127.0.0.1:{sip_port}", "-sf", str(path), "-m", "1", "-i", local_ip,
-            "-p", str(free_port()), "-mi", local_ip, "-mp", str(free_media_port()),
-            "-nostdin", "-trace_msg", "-trace_err", "-timeout", f"{int(timeout_s)}s",
-            "-timeout_error"]  # fmt: skip
+    argv = _sipp_argv(
+        scenario, sip_port=sip_port, work_dir=work_dir, local_ip=local_ip, timeout_s=timeout_s
+    )
     return subprocess.run(
         argv, cwd=work_dir, capture_output=True, text=True, timeout=timeout_s + 30
     )
