@@ -47,7 +47,7 @@ from navan_voice.recording.recorder import CallRecorder
 from navan_voice.recording.redaction import install_log_redaction
 from navan_voice.services.warmup import warm_lookups
 from navan_voice.speech.dialogue.engine import LocalDialogueLLM
-from navan_voice.speech.dialogue.rules import RulesEngine
+from navan_voice.speech.dialogue.factory import build_local_llm
 from navan_voice.speech.early_end import EarlyEndVAD
 from navan_voice.speech.factory import build_llm, build_stt, build_tts, build_turn_detection
 from navan_voice.speech.models import ModelBundle, load_local_models
@@ -93,12 +93,12 @@ def prewarm(proc: JobProcess) -> None:
         importlib.import_module(module)
     # and run the dialogue once: a process's first request costs ≈20 ms more (agents/warmup.py)
     if wants_dialogue_warm_up(settings):
-        warm_dialogue(proc.userdata["db"], LocalDialogueLLM(RulesEngine()))
+        warm_dialogue(proc.userdata["db"], build_local_llm(settings))
     logger.info("job process ready: models loaded in %.2fs", time.perf_counter() - started)
 
 
 def wants_dialogue_warm_up(settings: Settings) -> bool:
-    """Calls will look ahead with the local rules engine (attach_lookahead's conditions)."""
+    """Calls use the local rules engine and look ahead, so a first request has a cost to warm."""
     return (
         settings.lookahead
         and settings.chain("llm") == ["local"]
