@@ -281,3 +281,35 @@ async def test_web_caller_signed_in_by_the_web_app_is_identified_before_the_gree
     nobody = CallState(call_id="web-2", db=db, channel=Channel.WEB)
     await prepare_call(nobody, signed_in_traveler=999_999)
     assert not nobody.identified
+
+
+async def test_a_caller_not_understood_twice_is_offered_a_person_with_the_rules_engine(
+    db: SessionFactory,
+) -> None:
+    """The offline dialogue over the real agents: speech the STT could not make out (another
+    language, speech/unclear.py) is asked again, then a colleague is offered and "yes" hands
+    the call over with the reason in its case."""
+    from navan_voice.speech.dialogue import LocalDialogueLLM, RulesEngine
+    from navan_voice.speech.unclear import UNCLEAR
+
+    transfers: list[TransferRequest] = []
+
+    async def hook(request: TransferRequest) -> None:
+        transfers.append(request)
+
+    state = phone_state(db, transfer_to_human=hook)
+    await prepare_call(state)
+    model = LocalDialogueLLM(RulesEngine())
+    async with AgentSession[CallState](llm=model, userdata=state) as session:
+        await session.start(build_first_agent(state))
+        said = []
+        for words in (UNCLEAR, UNCLEAR):
+            result = await session.run(user_input=words)
+            said.append(result.expect.next_event().is_message(role="assistant").event().item)
+        assert "say it again" in (said[0].text_content or "")
+        assert "only help in English" in (said[1].text_content or "")
+        result = await session.run(user_input="Yes, please")
+        result.expect.next_event().is_function_call(name="transfer_to_human")
+        result.expect.skip_next(1)
+        result.expect.next_event().is_agent_handoff(new_agent_type=EscalationAgent)
+    assert len(transfers) == 1 and "could not be understood" in transfers[0].summary

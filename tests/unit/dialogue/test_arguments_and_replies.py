@@ -152,3 +152,31 @@ def test_yes_after_a_garbled_turn_still_confirms() -> None:
         ]
     )
     assert RulesEngine().decide(c, [confirm]).tool == "confirm_change"
+
+
+def test_yes_to_a_colleague_offer_is_never_a_pending_confirmation() -> None:
+    # after a failed tool the agent offered a colleague; a "yes" then must not confirm the
+    # change read back before the failure
+    confirm = ToolSpec("confirm_change", "Make the change just read back.", {})
+    human = ToolSpec(
+        "transfer_to_human",
+        "Transfer the caller to a human colleague.",
+        {"type": "object", "properties": {"reason": {"type": "string"}}, "required": ["reason"]},
+    )
+    c = Conversation(
+        items=[
+            Item("assistant", "To confirm: UA 1544 on May 5. Shall I go ahead?"),
+            Item("user", "yes"),
+            Item(
+                "assistant",
+                "Sorry, something went wrong on my side and I couldn't finish that. "
+                "Would you like me to connect you with a colleague?",
+            ),
+            Item("user", "yes"),
+        ]
+    )
+    decision = RulesEngine().decide(c, [confirm, human])
+    assert decision.tool == "transfer_to_human"
+    assert decision.arguments["reason"]
+    alone = RulesEngine().decide(c, [confirm])  # no person to hand to: still no change
+    assert alone.tool is None and "colleague" in (alone.text or "")

@@ -117,3 +117,35 @@ async def test_no_to_a_read_back_changes_nothing(session: AgentSession) -> None:
     msg = result.expect.next_event().is_message(role="assistant")
     assert "won't" in (msg.event().item.text_content or "")
     assert all(name != "confirm_flight_change" for name, _ in state.calls)
+
+
+async def test_unclear_speech_twice_offers_a_colleague_and_yes_hands_over(
+    session: AgentSession,
+) -> None:
+    from navan_voice.speech.unclear import UNCLEAR
+
+    state = CallState()
+    await session.start(GreeterAgent(state))
+    result = await session.run(user_input=UNCLEAR)
+    msg = result.expect.next_event().is_message(role="assistant")
+    assert "didn't catch" in (msg.event().item.text_content or "")
+    result = await session.run(user_input=UNCLEAR)
+    msg = result.expect.next_event().is_message(role="assistant")
+    said = msg.event().item.text_content or ""
+    assert "only help in English" in said and "colleague" in said
+    result = await session.run(user_input="Yes please")
+    result.expect.next_event().is_function_call(name="transfer_to_human")
+    assert ("transfer_to_human", {}) in state.calls
+
+
+async def test_no_to_the_colleague_offer_asks_what_else(session: AgentSession) -> None:
+    from navan_voice.speech.unclear import UNCLEAR
+
+    state = CallState()
+    await session.start(GreeterAgent(state))
+    await session.run(user_input=UNCLEAR)
+    await session.run(user_input=UNCLEAR)
+    result = await session.run(user_input="No")
+    msg = result.expect.next_event().is_message(role="assistant")
+    assert "What can I help you with" in (msg.event().item.text_content or "")
+    assert not state.calls

@@ -176,6 +176,11 @@ def score_tools(text: str, specs: list[ToolSpec]) -> list[Scored]:
     return out
 
 
+def human_tool(specs: list[ToolSpec]) -> ToolSpec | None:
+    """The tool that hands the caller to a person (its name says "human", "person", ...)."""
+    return next((s for s in specs if "human" in _tool_concepts(s)[0]), None)
+
+
 def confirm_tool(specs: list[ToolSpec], after: str | None) -> ToolSpec | None:
     """The confirming tool that goes with the tool ``after`` (quote_cancellation ->
     confirm_cancellation): the "confirm" tool sharing most name words with it."""

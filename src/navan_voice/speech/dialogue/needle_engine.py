@@ -25,6 +25,19 @@ logger = logging.getLogger(__name__)
 MIN_CONFIDENCE = 0.5
 
 
+RULED = frozenset(
+    {
+        "garbled",
+        "garbled again",
+        "confirmed",
+        "declined",
+        "colleague accepted",
+        "colleague declined",
+        "no colleague here",
+    }
+)
+
+
 class NeedleEngine:
     """Rules for talking, Needle for choosing among the current agent's tools."""
 
@@ -70,7 +83,8 @@ class NeedleEngine:
         last = conv.last
         if not specs or tool_choice == "none" or last is None or last.kind != "user":
             return ruled
-        if ruled.reason in ("garbled", "confirmed", "declined"):
+        # answers to the agent's own question, and words not understood, are the rules' to take
+        if ruled.reason in RULED:
             return ruled
         if self._rules_first and (ruled.tool is not None or ruled.reason.startswith("ask")):
             return ruled

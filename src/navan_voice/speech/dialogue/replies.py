@@ -18,10 +18,16 @@ GOODBYE = "Thanks for calling Navan. Have a great trip. Goodbye!"
 YOU_ARE_WELCOME = "You're welcome. " + ANYTHING_ELSE
 DECLINED = "Okay, I won't make that change. " + ANYTHING_ELSE
 WHAT_ELSE = "Sure, what can I help you with?"
+OFFER_COLLEAGUE = "Would you like me to connect you with a colleague?"
 INTERNAL_ERROR = (
-    "Sorry, something went wrong on my side and I couldn't finish that. "
-    "Would you like me to connect you with a colleague?"
+    "Sorry, something went wrong on my side and I couldn't finish that. " + OFFER_COLLEAGUE
 )
+# the caller was not understood twice in a row: often another language (speech/unclear.py)
+NOT_CAUGHT_AGAIN = (
+    "Sorry, I still couldn't make that out. I can only help in English for now. " + OFFER_COLLEAGUE
+)
+NO_COLLEAGUE = "Okay. What can I help you with?"
+NO_COLLEAGUE_HERE = "Sorry, I can't connect you to a colleague from here. What can I help you with?"
 ASK_PREFIX = "Sure. Could you give me"  # how every question for missing arguments starts
 ENGINE_FAILED = "Sorry, I lost track for a moment there. Could you say that again?"
 DEFAULT_GREETING = "Hi, thanks for calling Navan. How can I help you with your travel today?"

@@ -15,7 +15,7 @@ from . import replies, slots
 from .arguments import describe_param, evidence, fill_arguments, picks_option
 from .context import Conversation, ToolEvent, ToolSpec
 from .instructions import render as render_instruction
-from .intents import asks_for_action, confirm_tool, is_action_tool, score_tools
+from .intents import asks_for_action, confirm_tool, human_tool, is_action_tool, score_tools
 
 logger = logging.getLogger(__name__)
 
@@ -115,10 +115,29 @@ class RulesEngine:
     # --- the caller has spoken ------------------------------------------------------------
     def _answer(self, conv: Conversation, specs: list[ToolSpec], text: str) -> Decision:
         if slots.is_garbled(text):
+            if self._said_last(conv) in (replies.NOT_CAUGHT, replies.NOT_CAUGHT_AGAIN):
+                return Decision(text=replies.NOT_CAUGHT_AGAIN, reason="garbled again")
             return Decision(text=replies.NOT_CAUGHT, reason="garbled")
         low = slots.normalize(text)
         prev_assistant = self._previous_assistant(conv)
-        if prev_assistant and _CONFIRM_QUESTION.search(prev_assistant):
+        offered_colleague = prev_assistant.strip().endswith(replies.OFFER_COLLEAGUE)
+        if offered_colleague and not self._has_content(low):
+            # "yes" to "Would you like me to connect you with a colleague?" is that hand-off,
+            # never the confirmation of a change the conversation held before it
+            human = human_tool(specs)
+            if slots.is_yes(low) and human is None:
+                return Decision(text=replies.NO_COLLEAGUE_HERE, reason="no colleague here")
+            if slots.is_yes(low) and human is not None:
+                reason = (
+                    "the caller could not be understood (perhaps another language)"
+                    if prev_assistant.strip() == replies.NOT_CAUGHT_AGAIN
+                    else "something went wrong on our side during the request"
+                )
+                args = {p: reason for p in human.required}
+                return Decision(tool=human.name, arguments=args, reason="colleague accepted")
+            if slots.is_no(low):
+                return Decision(text=replies.NO_COLLEAGUE, reason="colleague declined")
+        if prev_assistant and _CONFIRM_QUESTION.search(prev_assistant) and not offered_colleague:
             if slots.is_yes(low):
                 events = conv.tool_events()
                 confirm = confirm_tool(specs, events[-1].name if events else None)
@@ -145,6 +164,17 @@ class RulesEngine:
         if slots.is_no(low):
             return Decision(text=replies.GOODBYE, reason="nothing else")
         return Decision(text=replies.not_understood(specs), reason="no intent")
+
+    @staticmethod
+    def _said_last(conv: Conversation) -> str:
+        """The agent's words just before the caller's turn ("" if it said nothing since)."""
+        items = conv.items[:-1] if conv.last is not None and conv.last.kind == "user" else []
+        for item in reversed(items):
+            if item.kind == "assistant":
+                return item.text.strip()
+            if item.kind == "user":
+                return ""
+        return ""
 
     @staticmethod
     def _previous_assistant(conv: Conversation) -> str:
