@@ -204,6 +204,11 @@ class Settings(BaseSettings):
     # decoding per phrase (bench/telephony/REPORT.md)
     stt_phone_beam: int = Field(2, ge=1, le=10)
     stt_web_hints: str = Field("", max_length=1000)
+    # local STT: a final transcript of 4+ words that Whisper scored below this (its average
+    # token log-probability) reaches the dialogue as "(unclear speech)", which is answered with
+    # "say it again", instead of as English words guessed from another language
+    # (speech/unclear.py; bench/speech/unclear_speech.py). -10 passes everything on as heard
+    stt_unclear_below: float = Field(-0.9, ge=-10.0, le=0.0)
     min_endpointing_delay_s: float = Field(0.4, ge=0.0, le=5.0)
     max_endpointing_delay_s: float = Field(3.0, ge=0.1, le=30.0)
     # "dynamic": livekit's DynamicEndpointing raises min_endpointing_delay_s for a caller who

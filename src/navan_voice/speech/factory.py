@@ -67,6 +67,7 @@ def _stt(
             early=settings.stt_early_transcript,
             hints=resolve_hints(settings.stt_phone_hints if phone else settings.stt_web_hints),
             beam_size=settings.stt_phone_beam if phone else 0,
+            unclear_below=settings.stt_unclear_below,
         )
     key = settings.api_key(provider)
     if provider == "openai":

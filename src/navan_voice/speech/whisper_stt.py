@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import logging
 import math
@@ -53,6 +54,7 @@ from livekit.agents.types import NOT_GIVEN, NotGivenOr
 from navan_voice.speech.audio import WHISPER_RATE, FloatArray, frame_to_array, frames_to_16k
 from navan_voice.speech.backchannel import is_backchannel
 from navan_voice.speech.priority import model_executor
+from navan_voice.speech.unclear import UNCLEAR_BELOW, heard
 from navan_voice.speech.whisper_engine import Transcription, WhisperEngine
 
 logger = logging.getLogger(__name__)
@@ -89,6 +91,7 @@ class WhisperSTT(stt.STT[Literal["preflight_transcript", "end_of_turn"]]):
         hints: str = "",
         beam_size: int = 0,
         early: EarlyTranscript = "preflight",
+        unclear_below: float | None = UNCLEAR_BELOW,
     ) -> None:
         streaming = vad is not None
         super().__init__(
@@ -108,6 +111,8 @@ class WhisperSTT(stt.STT[Literal["preflight_transcript", "end_of_turn"]]):
         self.max_segment_s = max_segment_s
         self.hints = hints  # vocabulary before every pass (speech/vocabulary.py)
         self.beam_size = beam_size  # 0: the engine's own
+        # a final transcript scored below this goes out as "(unclear speech)" (speech/unclear.py)
+        self.unclear_below = unclear_below
         self.parallel_passes = max(1, getattr(engine, "workers", 1))  # see _advance
         # set by the worker: True while the agent is in the middle of a reply (speaking, or
         # paused by the caller's voice); a backchannel said then is dropped (speech/backchannel)
@@ -155,6 +160,12 @@ class WhisperSTT(stt.STT[Literal["preflight_transcript", "end_of_turn"]]):
         except Exception as e:
             raise APIError(f"local whisper failed: {e}", retryable=False) from e
 
+    def as_heard(self, result: Transcription) -> Transcription:
+        """``result`` as the dialogue gets it: its text, or the unclear mark when Whisper was
+        too unsure of it (speech/unclear.py)."""
+        text = heard(result.text, result.avg_logprob, self.unclear_below)
+        return result if text == result.text else dataclasses.replace(result, text=text)
+
     async def _recognize_impl(
         self,
         buffer: utils.AudioBuffer,
@@ -165,6 +176,7 @@ class WhisperSTT(stt.STT[Literal["preflight_transcript", "end_of_turn"]]):
         frames = buffer if isinstance(buffer, list) else [buffer]
         audio = frames_to_16k(frames)
         result = await self.transcribe_audio(audio, timeout=conn_options.timeout)
+        result = self.as_heard(result)
         return stt.SpeechEvent(
             type=stt.SpeechEventType.FINAL_TRANSCRIPT,
             request_id=utils.shortuuid(),
@@ -430,8 +442,10 @@ class WhisperStream(stt.RecognizeStream):
                 logger.info("backchannel over the agent's reply, not a turn: %r", result.text)
                 return
             if result.text:
-                self._last_final_text, self._last_final_at = result.text, time.monotonic()
-                self._send(self._event(stt.SpeechEventType.FINAL_TRANSCRIPT, seg, result))
+                final = self._owner.as_heard(result)
+                if final is result:  # unclear words make no prompt for the next pass
+                    self._last_final_text, self._last_final_at = result.text, time.monotonic()
+                self._send(self._event(stt.SpeechEventType.FINAL_TRANSCRIPT, seg, final))
 
     def _finished(self, seg: _Segment) -> bool:
         judge, result = self._owner.ends_turn, seg.best

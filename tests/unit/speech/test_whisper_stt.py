@@ -423,3 +423,41 @@ _FINAL = stt.SpeechEventType.FINAL_TRANSCRIPT
 
 def _trimmed_end_s(audio: FloatArray) -> float:
     return float(np.nonzero(np.abs(audio) > 0.01)[0][-1] / 16000)
+
+
+def _other_language(text: str, language: str, out: Path) -> FloatArray:
+    """``text`` spoken by espeak-ng's ``language`` voice, at 16 kHz."""
+    import subprocess
+
+    wav = out / f"{language}-{abs(hash(text)) % 10**8}.wav"
+    subprocess.run(["espeak-ng", "-v", language, "-w", str(wav), text], check=True)
+    return read_16k(wav)
+
+
+async def test_another_language_reaches_the_dialogue_as_unclear_speech(
+    engine: WhisperEngine, vad: Any, caller_dir: Path
+) -> None:
+    from navan_voice.speech.unclear import UNCLEAR
+    from navan_voice.speech.vocabulary import travel_hints
+
+    spanish = _other_language(
+        "Quiero cambiar mi vuelo a Nueva York para el viernes.", "es", caller_dir
+    )
+    model = WhisperSTT(engine, vad=vad, hints=travel_hints())  # as calls decode
+    event = await model.recognize(array_to_frame(spanish, 16000))
+    assert event.alternatives[0].text == UNCLEAR
+    finals = [
+        ev.alternatives[0].text
+        for ev in await stream_events(model, spanish, 16000)
+        if ev.type == stt.SpeechEventType.FINAL_TRANSCRIPT
+    ]
+    assert finals == [UNCLEAR]
+    # an English request from the same voice is passed on as heard
+    english = _other_language("Please cancel my hotel in Chicago.", "en-us", caller_dir)
+    event = await model.recognize(array_to_frame(english, 16000))
+    assert {"hotel", "chicago"} <= words(event.alternatives[0].text)
+    # and with the check off, the guess itself goes out
+    guessed = await WhisperSTT(engine, hints=travel_hints(), unclear_below=None).recognize(
+        array_to_frame(spanish, 16000)
+    )
+    assert guessed.alternatives[0].text not in ("", UNCLEAR)

@@ -1,0 +1,40 @@
+"""Speech the local STT did not understand, passed on as such rather than as guessed words.
+
+Whisper tiny.en writes English whatever it hears: a caller speaking Spanish comes out as "It's a
+great way to go", which any dialogue engine would answer as a request. What it does report is how
+sure it was: the average log-probability of its tokens. On the travel sentences of
+bench/speech/unclear_speech.py, a transcript of four words or more scored below -0.9 was another
+language in 49 of 60 clips (ten languages) and English in 1 of 96 (a clip Whisper misheard badly:
+"The reference number in the next Y-Pamron 4-9"); shorter answers are left alone, because a
+clear "Yes." can score as low as -1.2. Such a transcript goes to the dialogue as ``UNCLEAR``,
+which every engine reads as "say it again" (the rules engine treats any parenthesised mark as
+not caught; a cloud LLM reads the words), and the guess is logged, not lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+logger = logging.getLogger(__name__)
+
+UNCLEAR = "(unclear speech)"
+UNCLEAR_BELOW = -0.9  # Whisper's average token log-probability (bench/speech/unclear_speech.py)
+MIN_WORDS = 4  # shorter transcripts ("Yes.", "No thanks.") are never marked
+
+
+def word_count(text: str) -> int:
+    return len(re.findall(r"[A-Za-z0-9']+", text))
+
+
+def is_unclear(text: str, avg_logprob: float, below: float | None = UNCLEAR_BELOW) -> bool:
+    """Whether a transcript is too unsure to act on (see the module doc); ``below`` None: never."""
+    return below is not None and avg_logprob < below and word_count(text) >= MIN_WORDS
+
+
+def heard(text: str, avg_logprob: float, below: float | None = UNCLEAR_BELOW) -> str:
+    """``text``, or ``UNCLEAR`` when Whisper was too unsure of it (the guess is logged)."""
+    if not is_unclear(text, avg_logprob, below):
+        return text
+    logger.info("unclear speech (score %.2f, below %.2f): heard as %r", avg_logprob, below, text)
+    return UNCLEAR

@@ -1,0 +1,29 @@
+"""Which transcripts are passed on as "(unclear speech)" (speech/unclear.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from navan_voice.speech.unclear import MIN_WORDS, UNCLEAR, UNCLEAR_BELOW, heard, is_unclear
+
+pytestmark = pytest.mark.unit
+
+
+def test_an_unsure_sentence_is_unclear_and_a_sure_one_is_not() -> None:
+    guess = "I'm not going to be able to pay."  # what tiny.en made of French
+    assert heard(guess, UNCLEAR_BELOW - 0.5) == UNCLEAR
+    assert heard(guess, UNCLEAR_BELOW + 0.5) == guess
+
+
+def test_short_answers_are_never_unclear() -> None:
+    # a clear "Yes." can score -1.2: a confirmation must not be turned into "say it again"
+    for answer in ("Yes.", "No thanks.", "A person, please."):
+        assert len(answer.split()) < MIN_WORDS
+        assert heard(answer, -3.0) == answer
+
+
+def test_the_threshold_is_the_setting_and_none_turns_it_off() -> None:
+    text = "When does my flight to New York leave?"
+    assert is_unclear(text, -0.7, below=-0.6)
+    assert not is_unclear(text, -0.7, below=-0.8)
+    assert not is_unclear(text, -5.0, below=None)
