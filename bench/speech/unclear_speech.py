@@ -24,6 +24,7 @@ from pathlib import Path
 from bench.e2e.results import save
 from bench.telephony.narrowband_stt import HELD_OUT, SENTENCES, phone_line, read, speak
 from navan_voice.speech.audio import FloatArray, resample
+from navan_voice.speech.unclear import MIN_WORDS, is_unclear
 from navan_voice.speech.vocabulary import travel_hints
 from navan_voice.speech.whisper_engine import WhisperEngine
 
@@ -111,22 +112,32 @@ def transcribe_all(work: Path) -> list[Clip]:
     return clips
 
 
-def table(clips: list[Clip]) -> list[dict[str, object]]:
-    """Per threshold: English clips called unclear (per voice) and other-language clips caught
-    (the languages it was chosen on, and the held-out ones)."""
+def table(clips: list[Clip], *, min_words: int = MIN_WORDS) -> list[dict[str, object]]:
+    """Per threshold, with the rule calls apply (speech/unclear.py: a transcript of at least
+    ``min_words`` words scored below it): English clips called unclear (per voice; sentences
+    and short answers apart) and other-language clips caught (the languages it was chosen on,
+    and the held-out ones)."""
     rows = []
     for limit in THRESHOLDS:
+
+        def flagged(c: Clip, limit: float = limit) -> bool:
+            return (
+                is_unclear(c.heard, c.score, limit)
+                if min_words == MIN_WORDS
+                else (c.score < limit and len(c.heard.split()) >= min_words)
+            )
+
         row: dict[str, object] = {"threshold": limit}
         for voice in ("flite", "espeak-ng", "festival"):
             english = [c for c in clips if c.language == "en" and c.voice == voice]
             short = [c for c in english if c.text in SHORT]
             long = [c for c in english if c.text not in SHORT]
-            row[f"en {voice} flagged"] = _share([c.score < limit for c in long])
-            row[f"en {voice} short flagged"] = _share([c.score < limit for c in short])
+            row[f"en {voice} flagged"] = _share([flagged(c) for c in long])
+            row[f"en {voice} short flagged"] = _share([flagged(c) for c in short])
         chosen = [c for c in clips if c.language in CHOSEN_ON]
         held = [c for c in clips if c.language != "en" and c.language not in CHOSEN_ON]
-        row["other caught (chosen on)"] = _share([c.score < limit for c in chosen])
-        row["other caught (held out)"] = _share([c.score < limit for c in held])
+        row["other caught (chosen on)"] = _share([flagged(c) for c in chosen])
+        row["other caught (held out)"] = _share([flagged(c) for c in held])
         rows.append(row)
     return rows
 
@@ -144,15 +155,17 @@ def main() -> None:
         english = sorted(c.score for c in clips if c.language == "en" and c.band == band)
         other = sorted(c.score for c in clips if c.language != "en" and c.band == band)
         print(f"{band}: English lowest {english[:4]}, other highest {other[-4:]}")
-    rows = table(clips)
-    header = list(rows[0])
-    print(" | ".join(header))
-    for row in rows:
-        print(" | ".join(str(row[h]) for h in header))
+    tables = {f"{n}+ words": table(clips, min_words=n) for n in (1, MIN_WORDS)}
+    for name, rows in tables.items():
+        print(f"-- flagged: scored below the threshold, {name}")
+        header = list(rows[0])
+        print(" | ".join(header))
+        for row in rows:
+            print(" | ".join(str(row[h]) for h in header))
     for c in sorted(clips, key=lambda c: c.score):
         if c.language != "en" or c.score < -0.5:
             print(f"{c.score:6.2f} {c.language:3} {c.voice:10} {c.band:3} {c.heard!r}")
-    save("unclear_speech", {"clips": [c.__dict__ for c in clips], "table": rows})
+    save("unclear_speech", {"clips": [c.__dict__ for c in clips], "tables": tables})
 
 
 if __name__ == "__main__":
