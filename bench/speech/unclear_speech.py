@@ -5,7 +5,8 @@ go"), which the dialogue would answer as a request. What it does report is how s
 average log-probability of its tokens). This bench transcribes English travel sentences (three
 Debian voices) and travel sentences in ten other languages (espeak-ng: the one voice here that
 speaks them, so espeak-ng's English is the fair comparison), at 16 kHz and as an 8 kHz µ-law
-phone line, with the decoding calls use (travel hints; beam 1 on the web, 2 on the phone), and
+phone line, decoded as calls decode them (the default settings: web calls with the web hints,
+none by default, greedy; phone calls with the travel hints and beam 2), and
 prints, for each threshold on that score, how many English clips it would wrongly call unclear
 and how many other-language clips it would catch. The threshold is chosen on the first five
 languages and checked on the other five.
@@ -23,9 +24,10 @@ from pathlib import Path
 
 from bench.e2e.results import save
 from bench.telephony.narrowband_stt import HELD_OUT, SENTENCES, phone_line, read, speak
+from navan_voice.config import load_settings
 from navan_voice.speech.audio import FloatArray, resample
 from navan_voice.speech.unclear import MIN_WORDS, is_unclear
-from navan_voice.speech.vocabulary import travel_hints
+from navan_voice.speech.vocabulary import resolve_hints
 from navan_voice.speech.whisper_engine import WhisperEngine
 
 # travel requests a caller might make in another language (espeak-ng voice names)
@@ -91,7 +93,12 @@ def _bands(wav: Path) -> dict[str, FloatArray]:
 
 def transcribe_all(work: Path) -> list[Clip]:
     engine = WhisperEngine.load(cpu_threads=1)
-    hints = travel_hints()
+    settings = load_settings(profile="local")
+    # band -> (hints, beam) as the factory gives a web (16 kHz) or phone (8 kHz) call's STT
+    decoding = {
+        "16k": (resolve_hints(settings.stt_web_hints), 1),
+        "8k": (resolve_hints(settings.stt_phone_hints), settings.stt_phone_beam),
+    }
     jobs: list[tuple[str, str, str, Path]] = []
     for i, text in enumerate(SENTENCES + HELD_OUT + SHORT):
         for voice in ("flite", "espeak-ng", "festival"):
@@ -106,7 +113,7 @@ def transcribe_all(work: Path) -> list[Clip]:
     clips = []
     for language, voice, text, wav in jobs:
         for band, audio in _bands(wav).items():
-            beam = 2 if band == "8k" else 1  # as calls decode (Settings.stt_phone_beam)
+            hints, beam = decoding[band]
             result = engine.transcribe(audio, hints=hints, beam_size=beam)
             clips.append(Clip(language, voice, band, text, result.text, result.avg_logprob))
     return clips
