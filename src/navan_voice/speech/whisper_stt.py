@@ -160,10 +160,10 @@ class WhisperSTT(stt.STT[Literal["preflight_transcript", "end_of_turn"]]):
         except Exception as e:
             raise APIError(f"local whisper failed: {e}", retryable=False) from e
 
-    def as_heard(self, result: Transcription) -> Transcription:
+    def as_heard(self, result: Transcription, *, log: bool = True) -> Transcription:
         """``result`` as the dialogue gets it: its text, or the unclear mark when Whisper was
-        too unsure of it (speech/unclear.py)."""
-        text = heard(result.text, result.avg_logprob, self.unclear_below)
+        too unsure of it (speech/unclear.py; ``log``: log the guess)."""
+        text = heard(result.text, result.avg_logprob, self.unclear_below, log=log)
         return result if text == result.text else dataclasses.replace(result, text=text)
 
     async def _recognize_impl(
@@ -456,7 +456,7 @@ class WhisperStream(stt.RecognizeStream):
     async def _end_turn_early(self, seg: _Segment) -> None:
         """The words at this pause are a finished request: final now, then "end_of_turn"."""
         assert seg.best is not None
-        text = seg.best.text
+        text = self._owner.as_heard(seg.best, log=False).text
         self._owner.emit("preflight_transcript", text)  # the look-ahead starts on it as ever
         self._seg = _Segment(start_sample=self._clock) if self._vad_speaking else None
         await self._finalize(seg)
@@ -468,6 +468,8 @@ class WhisperStream(stt.RecognizeStream):
         result = seg.best
         if result is None or not result.text or seg.dropped(result.text):
             return
+        # marked as the final will be, so livekit's preemptive reply and the look-ahead hold
+        result = self._owner.as_heard(result, log=False)
         self._send(self._event(stt.SpeechEventType.PREFLIGHT_TRANSCRIPT, seg, result))
         self._owner.emit("preflight_transcript", result.text)
 

@@ -446,10 +446,9 @@ async def test_another_language_reaches_the_dialogue_as_unclear_speech(
     model = WhisperSTT(engine, vad=vad, hints=travel_hints())  # as calls decode
     event = await model.recognize(array_to_frame(spanish, 16000))
     assert event.alternatives[0].text == UNCLEAR
+    events = await stream_events(model, spanish, 16000)
     finals = [
-        ev.alternatives[0].text
-        for ev in await stream_events(model, spanish, 16000)
-        if ev.type == stt.SpeechEventType.FINAL_TRANSCRIPT
+        e.alternatives[0].text for e in events if e.type == stt.SpeechEventType.FINAL_TRANSCRIPT
     ]
     assert finals == [UNCLEAR]
     # an English request from the same voice is passed on as heard
@@ -461,3 +460,36 @@ async def test_another_language_reaches_the_dialogue_as_unclear_speech(
         array_to_frame(spanish, 16000)
     )
     assert guessed.alternatives[0].text not in ("", UNCLEAR)
+
+
+class _UnsureSTT(WhisperSTT):
+    """Whisper's real passes, each scored as unsure as another language scores."""
+
+    async def transcribe_audio(self, audio: FloatArray, **kwargs: Any) -> Any:
+        import dataclasses
+
+        result = await super().transcribe_audio(audio, **kwargs)
+        return dataclasses.replace(result, avg_logprob=-2.0)
+
+
+async def test_an_unsure_preflight_is_marked_as_its_final_will_be(
+    engine: WhisperEngine, vad: Any, caller_dir: Path
+) -> None:
+    """livekit's preemptive reply and the look-ahead start on the preflight: it carries the same
+    mark as the final, so the reply prepared on it is the one the final needs."""
+    from navan_voice.speech.unclear import UNCLEAR
+
+    head = read_16k(synth_caller("I need to change my flight", "festival", caller_dir))
+    rest = read_16k(synth_caller("to Boston next Tuesday.", "festival", caller_dir))
+    audio = np.concatenate([_trimmed(head), silence(0.45), _trimmed(rest)])
+    model = _UnsureSTT(
+        engine, vad=vad, interim_interval_s=0.0, candidate_silence_s=0.05, final_silence_s=0.15
+    )
+    announced: list[str] = []
+    model.on("preflight_transcript", announced.append)
+    events = await _paced_events(model, audio, slowdown=3.0)
+    kinds = {stt.SpeechEventType.PREFLIGHT_TRANSCRIPT, stt.SpeechEventType.FINAL_TRANSCRIPT}
+    texts = [(e.type, e.alternatives[0].text) for e in events if e.type in kinds]
+    assert stt.SpeechEventType.PREFLIGHT_TRANSCRIPT in {k for k, _ in texts}, texts
+    assert texts and all(text == UNCLEAR for _, text in texts), texts
+    assert announced and set(announced) == {UNCLEAR}
