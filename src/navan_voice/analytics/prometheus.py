@@ -26,6 +26,7 @@ class CallMetrics:
     interruptions: Counter
     tokens: Counter
     tts_characters: Counter
+    unclear_turns: Counter
 
     def observe_stage(self, stage: str, seconds: float) -> None:
         self.stage_latency.labels(stage=stage).observe(seconds)
@@ -50,6 +51,11 @@ def call_metrics(registry: CollectorRegistry = REGISTRY) -> CallMetrics:
         ),
         tokens=Counter("navan_llm_tokens", "LLM tokens, by kind", ["kind"], registry=registry),
         tts_characters=Counter("navan_tts_characters", "Characters spoken", registry=registry),
+        unclear_turns=Counter(
+            "navan_unclear_turns",
+            "Caller turns the speech-to-text could not make out (often another language)",
+            registry=registry,
+        ),
     )
 
 

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from navan_voice.recording.redaction import redact
+from navan_voice.speech.unclear import UNCLEAR
 
 
 @dataclass
@@ -207,6 +208,8 @@ class TurnCollector:
             "completion_tokens": sum(t.completion_tokens for t in self.turns),
             "tts_characters": sum(t.tts_characters for t in self.turns),
             "e2e_mean_ms": sum(e2e) / len(e2e) if e2e else None,
+            # caller turns the STT could not make out, often another language (speech/unclear)
+            "unclear_turns": sum(t.user_text == UNCLEAR for t in self.turns),
         }
 
 

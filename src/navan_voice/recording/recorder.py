@@ -141,6 +141,7 @@ class CallRecorder:
         )
         self.metrics.calls.labels(outcome=row["outcome"]).inc()
         self.metrics.turns.inc(len(self.turns.turns))
+        self.metrics.unclear_turns.inc(row["summary"]["unclear_turns"])
         _write_json(self.folder / "transcript.json", self.transcript)
         _write_json(self.folder / "metadata.json", {**row, "turns": self._turn_rows()})
         if self._journal is not None:

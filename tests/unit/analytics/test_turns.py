@@ -106,3 +106,16 @@ def test_tools_interruptions_and_fallback_e2e() -> None:
     assert t.e2e_latency_ms == pytest.approx(1200.0)
     assert t.interrupted and t.false_interruption
     assert c.summary()["interruptions"] == 1 and c.summary()["false_interruptions"] == 1
+
+
+def test_turns_the_stt_could_not_make_out_are_counted() -> None:
+    from navan_voice.speech.unclear import UNCLEAR
+
+    c = TurnCollector(t0=T0)
+    c.on_message(_user(UNCLEAR, T0 + 1.0))
+    c.on_message(_agent("Sorry, I didn't catch that. Could you say it again?"))
+    c.on_message(_user(UNCLEAR, T0 + 4.0))
+    c.on_message(_agent("Sorry, I still couldn't make that out."))
+    c.on_message(_user("A person please", T0 + 8.0))
+    assert c.summary()["unclear_turns"] == 2
+    assert TurnCollector(t0=T0).summary()["unclear_turns"] == 0
