@@ -124,15 +124,16 @@ class RulesEngine:
         if offered_colleague and not self._has_content(low):
             # "yes" to "Would you like me to connect you with a colleague?" is that hand-off,
             # never the confirmation of a change the conversation held before it
-            human = human_tool(specs)
-            if slots.is_yes(low) and human is None:
-                return Decision(text=replies.NO_COLLEAGUE_HERE, reason="no colleague here")
-            if slots.is_yes(low) and human is not None:
+            if slots.is_yes(low):
+                human = human_tool(specs)
+                if human is None:
+                    return Decision(text=replies.NO_COLLEAGUE_HERE, reason="no colleague here")
                 reason = (
                     "the caller could not be understood (perhaps another language)"
                     if prev_assistant.strip() == replies.NOT_CAUGHT_AGAIN
                     else "something went wrong on our side during the request"
                 )
+                # the person tool's arguments (transfer_to_human: its reason) all say why
                 args = {p: reason for p in human.required}
                 return Decision(tool=human.name, arguments=args, reason="colleague accepted")
             if slots.is_no(low):
