@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from sqlalchemy.sql import Select
 
 from navan_voice.db.recording_tables import CallRecord, CallTurnRecord
+from navan_voice.speech.unclear import UNCLEAR
 
 SessionFactory = sessionmaker[Session]
 
@@ -161,6 +162,7 @@ class Overview:
     top_tools: list[tuple[str, int]]
     interruptions: int = 0
     false_interruptions: int = 0
+    unclear_turns: int = 0  # caller turns the STT could not make out (speech/unclear.py)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -336,6 +338,7 @@ def overview(
         top_tools=tools.most_common(top),
         interruptions=sum(1 for t, _ in turn_rows if t.interrupted),
         false_interruptions=sum(1 for t, _ in turn_rows if t.false_interruption),
+        unclear_turns=sum(1 for t, _ in turn_rows if t.user_text == UNCLEAR),
     )
 
 

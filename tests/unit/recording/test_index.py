@@ -122,3 +122,15 @@ def test_turns_deleted_with_call(session_factory: sessionmaker[Session]) -> None
 )
 def test_percentile(values: list[float], q: float, expected: float | None) -> None:
     assert percentile(values, q) == (pytest.approx(expected) if expected is not None else None)
+
+
+def test_overview_counts_the_turns_not_understood(demo: sessionmaker[Session]) -> None:
+    from navan_voice.speech.unclear import UNCLEAR
+
+    assert overview(demo, since=NOW - timedelta(hours=4)).unclear_turns == 0
+    call = demo_call("unclear-1", started_at=NOW - timedelta(minutes=5), latencies_ms=[900.0] * 3)
+    call.turns[0].user_text = UNCLEAR
+    call.turns[1].user_text = UNCLEAR
+    with demo() as s, s.begin():
+        s.add(call)
+    assert overview(demo, since=NOW - timedelta(hours=4)).unclear_turns == 2

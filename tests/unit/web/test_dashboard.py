@@ -112,5 +112,6 @@ def test_overview(client: TestClient) -> None:
     page = client.get("/dashboard/overview").text
     assert "4</b> calls" in page
     assert "50%</b> contained" in page  # demo-1 and demo-4 of four
+    assert "0</b> caller turns not understood" in page
     assert "hotel_refund" in page and "flight_change" in page
     assert "<polyline" in page
