@@ -313,3 +313,15 @@ async def test_a_caller_not_understood_twice_is_offered_a_person_with_the_rules_
         result.expect.skip_next(1)
         result.expect.next_event().is_agent_handoff(new_agent_type=EscalationAgent)
     assert len(transfers) == 1 and "could not be understood" in transfers[0].summary
+
+
+def test_every_agent_is_told_what_the_unclear_speech_mark_means() -> None:
+    """A cloud LLM gets the STT's mark as the caller's words: the shared prompt says what it is
+    and what to do, in the same words the STT sends (speech/unclear.py)."""
+    from navan_voice.agents.base import instructions_for, load_prompt
+    from navan_voice.speech.unclear import UNCLEAR
+
+    assert f"`{UNCLEAR}`" in load_prompt("common")
+    state = CallState(call_id="c", db=None, channel=Channel.WEB)  # type: ignore[arg-type]
+    for prompt in ("greeter", "flights", "hotels", "expenses", "escalation"):
+        assert UNCLEAR in instructions_for(prompt, state)
