@@ -128,11 +128,7 @@ def table(clips: list[Clip], *, min_words: int = MIN_WORDS) -> list[dict[str, ob
     for limit in THRESHOLDS:
 
         def flagged(c: Clip, limit: float = limit) -> bool:
-            return (
-                is_unclear(c.heard, c.score, limit)
-                if min_words == MIN_WORDS
-                else (c.score < limit and len(c.heard.split()) >= min_words)
-            )
+            return is_unclear(c.heard, c.score, limit, min_words=min_words)
 
         row: dict[str, object] = {"threshold": limit}
         for voice in ("flite", "espeak-ng", "festival"):
