@@ -8,8 +8,8 @@ language in 50 of 60 clips (ten languages; 3 more came out empty) and English in
 Whisper misheard badly: "The reference number in the next Y-Pamron 4-9"); shorter answers are
 left alone, because a clear "Yes." or "Goodbye." can score as low as -1.2. Such a transcript
 goes to the dialogue as ``UNCLEAR``, which every engine reads as "say it again" (the rules
-engine treats any parenthesised mark as not caught; a cloud LLM reads the words), and the guess
-is logged, not lost.
+engine treats any parenthesised mark as not caught; a cloud LLM reads the words), the live
+captions show the mark too, and the guess is logged, not lost.
 """
 
 from __future__ import annotations

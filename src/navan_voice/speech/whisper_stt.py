@@ -406,7 +406,9 @@ class WhisperStream(stt.RecognizeStream):
                 return  # a later pass (run beside this one) was there first
             seg.best, seg.best_covered = result, covered
             if result.text and not seg.dropped(result.text):
-                self._send(self._event(stt.SpeechEventType.INTERIM_TRANSCRIPT, seg, result))
+                # captions show the mark, not a guess the final will not carry
+                caption = self._owner.as_heard(result, log=False)
+                self._send(self._event(stt.SpeechEventType.INTERIM_TRANSCRIPT, seg, caption))
 
         seg.task = asyncio.create_task(run_pass(), name="whisper.pass")
         self._passes.add(seg.task)

@@ -493,3 +493,25 @@ async def test_an_unsure_preflight_is_marked_as_its_final_will_be(
     assert stt.SpeechEventType.PREFLIGHT_TRANSCRIPT in {k for k, _ in texts}, texts
     assert texts and all(text == UNCLEAR for _, text in texts), texts
     assert announced and set(announced) == {UNCLEAR}
+
+
+async def test_captions_of_unsure_speech_show_the_mark_not_the_guess(
+    engine: WhisperEngine, vad: Any, caller_dir: Path
+) -> None:
+    """The web page's live captions are the interim transcripts: once a guess is long enough to
+    be marked, the caption shows the mark the final will carry, not words nobody said."""
+    from navan_voice.speech.unclear import UNCLEAR, word_count
+
+    audio = read_16k(
+        synth_caller(
+            "I need to change my flight to Boston next Tuesday please.", "festival", caller_dir
+        )
+    )
+    model = _UnsureSTT(engine, vad=vad, interim_interval_s=0.8)
+    events = await _paced_events(model, audio, slowdown=2.0)  # time for several caption passes
+    captions = [
+        e.alternatives[0].text for e in events if e.type == stt.SpeechEventType.INTERIM_TRANSCRIPT
+    ]
+    assert len(captions) >= 2 and UNCLEAR in captions, captions
+    # a caption still guessing is one too short to be marked (as a final would be)
+    assert all(c == UNCLEAR or word_count(c) < 4 for c in captions), captions
