@@ -90,12 +90,15 @@ def workers(stack_settings: Settings, run_dir: Path) -> Iterator[WorkerFactory]:
         shutil.copy(proc.log_path, ARTIFACTS / proc.log_path.name)
 
 
-def speak(text: str, path: Path, voice: str = "flite") -> Path:
-    """Synthesize caller speech with a Debian TTS that is not the agent's voice."""
+def speak(text: str, path: Path, voice: str = "flite", *, language: str = "en") -> Path:
+    """Synthesize caller speech with a Debian TTS that is not the agent's voice (``language``:
+    espeak-ng's voice for it, e.g. "es"; flite speaks only English)."""
     if voice == "flite":
         subprocess.run(["flite", "-t", text, "-o", str(path)], check=True)
     else:
-        subprocess.run(["espeak-ng", "-s", "150", "-w", str(path), text], check=True)
+        subprocess.run(
+            ["espeak-ng", "-v", language, "-s", "150", "-w", str(path), text], check=True
+        )
     return path
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 import soundfile as sf
+from tests.integration.conftest import speak
 
 from navan_voice.caller.audio import rms_dbfs
 from navan_voice.caller.client import run_call
@@ -84,16 +85,13 @@ async def test_a_caller_speaking_another_language_is_asked_again_then_offered_a_
     """Spanish through the real server and the local models: Whisper tiny.en guesses English
     words from it, which reach the dialogue as unclear speech (speech/unclear.py), not as a
     request to act on."""
-    import subprocess
-
     from navan_voice.speech.unclear import UNCLEAR
 
     workers(0)
     # the caller asks, is asked to say it again, and says it again. This sentence scored -1.77
     # to -1.80 in three such calls (the threshold is -0.9); some others came as close as -1.01
-    wav = tmp_path / "es.wav"
     text = "Quiero hablar con alguien sobre mi factura del hotel."
-    subprocess.run(["espeak-ng", "-v", "es", "-s", "150", "-w", str(wav), text], check=True)
+    wav = speak(text, tmp_path / "es.wav", voice="espeak", language="es")
     spanish = [wav, wav]
     report = await run_call(stack_settings, spanish, phone="+14155550123", reply_timeout=90)
 

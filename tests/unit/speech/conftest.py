@@ -36,14 +36,16 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-def synth_caller(text: str, voice: str, out: Path) -> Path:
-    """Write ``text`` spoken by a Debian voice (flite, festival or espeak) to a WAV in ``out``."""
-    wav = out / f"{voice}-{abs(hash(text)) % 10**8}.wav"
+def synth_caller(text: str, voice: str, out: Path, *, language: str = "en") -> Path:
+    """Write ``text`` spoken by a Debian voice (flite, festival or espeak) to a WAV in ``out``;
+    ``language``: espeak-ng's voice for it (e.g. "es"; the others speak only English)."""
+    wav = out / f"{voice}-{language}-{abs(hash(text)) % 10**8}.wav"
     if voice == "flite":
         cmd = ["flite", "-t", text, "-o", str(wav)]
         subprocess.run(cmd, check=True, capture_output=True)
     elif voice == "espeak":
-        subprocess.run(["espeak-ng", "-w", str(wav), text], check=True, capture_output=True)
+        cmd = ["espeak-ng", "-v", language, "-w", str(wav), text]
+        subprocess.run(cmd, check=True, capture_output=True)
     elif voice == "festival":
         subprocess.run(
             ["text2wave", "-eval", "(voice_cmu_us_slt_arctic_hts)", "-o", str(wav)],

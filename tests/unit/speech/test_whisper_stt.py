@@ -425,23 +425,19 @@ def _trimmed_end_s(audio: FloatArray) -> float:
     return float(np.nonzero(np.abs(audio) > 0.01)[0][-1] / 16000)
 
 
-def _other_language(text: str, language: str, out: Path) -> FloatArray:
-    """``text`` spoken by espeak-ng's ``language`` voice, at 16 kHz."""
-    import subprocess
-
-    wav = out / f"{language}-{abs(hash(text)) % 10**8}.wav"
-    subprocess.run(["espeak-ng", "-v", language, "-w", str(wav), text], check=True)
-    return read_16k(wav)
-
-
 async def test_another_language_reaches_the_dialogue_as_unclear_speech(
     engine: WhisperEngine, vad: Any, caller_dir: Path
 ) -> None:
     from navan_voice.speech.unclear import UNCLEAR
     from navan_voice.speech.vocabulary import travel_hints
 
-    spanish = _other_language(
-        "Quiero cambiar mi vuelo a Nueva York para el viernes.", "es", caller_dir
+    spanish = read_16k(
+        synth_caller(
+            "Quiero cambiar mi vuelo a Nueva York para el viernes.",
+            "espeak",
+            caller_dir,
+            language="es",
+        )
     )
     model = WhisperSTT(engine, vad=vad, hints=travel_hints())  # as calls decode
     event = await model.recognize(array_to_frame(spanish, 16000))
@@ -452,7 +448,7 @@ async def test_another_language_reaches_the_dialogue_as_unclear_speech(
     ]
     assert finals == [UNCLEAR]
     # an English request from the same voice is passed on as heard
-    english = _other_language("Please cancel my hotel in Chicago.", "en-us", caller_dir)
+    english = read_16k(synth_caller("Please cancel my hotel in Chicago.", "espeak", caller_dir))
     event = await model.recognize(array_to_frame(english, 16000))
     assert {"hotel", "chicago"} <= words(event.alternatives[0].text)
     # and with the check off, the guess itself goes out
