@@ -24,7 +24,7 @@ from pathlib import Path
 
 from bench.e2e.results import save
 from bench.telephony.narrowband_stt import HELD_OUT, SENTENCES, phone_line, read, speak
-from navan_voice.config import load_settings
+from navan_voice.config import Settings, load_settings
 from navan_voice.speech.audio import FloatArray, resample
 from navan_voice.speech.unclear import MIN_WORDS, is_unclear
 from navan_voice.speech.vocabulary import resolve_hints
@@ -85,20 +85,24 @@ def _speak_other(language: str, text: str, out: Path) -> None:
     subprocess.run(["espeak-ng", "-v", language, "-s", "150", "-w", str(out), text], check=True)
 
 
-def _bands(wav: Path) -> dict[str, FloatArray]:
+def bands(wav: Path) -> dict[str, FloatArray]:
+    """The clip at 16 kHz and through an 8 kHz µ-law phone line, both as 16 kHz audio."""
     audio, rate = read(wav)
     narrow, narrow_rate = phone_line(wav)
     return {"16k": resample(audio, rate), "8k": resample(narrow, narrow_rate)}
 
 
-def transcribe_all(work: Path) -> list[Clip]:
-    engine = WhisperEngine.load(cpu_threads=1)
-    settings = load_settings(profile="local")
-    # band -> (hints, beam) as the factory gives a web (16 kHz) or phone (8 kHz) call's STT
-    decoding = {
+def decoding(settings: Settings) -> dict[str, tuple[str, int]]:
+    """band -> (hints, beam) as the factory gives a web (16 kHz) or phone (8 kHz) call's STT."""
+    return {
         "16k": (resolve_hints(settings.stt_web_hints), 1),
         "8k": (resolve_hints(settings.stt_phone_hints), settings.stt_phone_beam),
     }
+
+
+def transcribe_all(work: Path) -> list[Clip]:
+    engine = WhisperEngine.load(cpu_threads=1)
+    by_band = decoding(load_settings(profile="local"))
     jobs: list[tuple[str, str, str, Path]] = []
     for i, text in enumerate(SENTENCES + HELD_OUT + SHORT):
         for voice in ("flite", "espeak-ng", "festival"):
@@ -112,8 +116,8 @@ def transcribe_all(work: Path) -> list[Clip]:
             jobs.append((language, "espeak-ng", text, wav))
     clips = []
     for language, voice, text, wav in jobs:
-        for band, audio in _bands(wav).items():
-            hints, beam = decoding[band]
+        for band, audio in bands(wav).items():
+            hints, beam = by_band[band]
             result = engine.transcribe(audio, hints=hints, beam_size=beam)
             clips.append(Clip(language, voice, band, text, result.text, result.avg_logprob))
     return clips
