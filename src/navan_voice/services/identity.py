@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 
 from navan_voice.db import repositories as repo
 from navan_voice.db.engine import SessionFactory, transaction
@@ -57,7 +58,7 @@ def identify_by_confirmation(
     codes exist.
     """
     code = re.sub(r"[^A-Za-z0-9]", "", confirmation_code).upper()
-    name = last_name.strip().lower()
+    name = _name_key(last_name)
     if len(code) != 6 or not name:
         raise InvalidRequestError(
             "A confirmation code has six letters and digits, like N V N 7 Q 2; please read it "
@@ -66,9 +67,16 @@ def identify_by_confirmation(
     with transaction(db) as session:
         trip = repo.trip_by_code(session, code)
         traveler = repo.traveler_by_id(session, trip.traveler_id) if trip else None
-        if traveler is None or traveler.last_name.lower() != name:
+        if traveler is None or _name_key(traveler.last_name) != name:
             raise CallerNotIdentifiedError(
                 f"I could not find a booking with code {' '.join(code)} under the name "
                 f"{last_name.strip()}. Please check the code on your itinerary email."
             )
         return repo.to_traveler(traveler)
+
+
+def _name_key(name: str) -> str:
+    """A last name as compared: accents, case, spaces and punctuation dropped, so "González",
+    "gonzalez." (as a transcript writes it) and "Gonzalez" are one name, as are "O'Brien" and
+    "OBrien"."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", name).casefold() if ch.isalnum())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from navan_voice.db import repositories as repo
 from navan_voice.db.engine import SessionFactory, transaction
@@ -35,8 +36,8 @@ def route_minutes(*, db: SessionFactory, origin: str, destination: str) -> int:
             session,
             origin.upper(),
             destination.upper(),
-            moment.replace(year=moment.year - 1),
-            moment.replace(year=moment.year + 1),
+            moment - timedelta(days=365),  # not replace(year=...): no Feb 29 a year off
+            moment + timedelta(days=365),
         )
         if not flights:
             raise NotFoundError(

@@ -89,9 +89,18 @@ def option(index: int, opt: FlightOption) -> str:
     )
 
 
+def _fare_difference(cents: int) -> str:
+    """The new fare against the old, said as a person would ("$25 less", never "-$25")."""
+    if cents > 0:
+        return f"The new fare is {format_money(cents)} more"
+    if cents < 0:
+        return f"The new fare is {format_money(-cents)} less"
+    return "The fare is the same"
+
+
 def change_read_back(q: ChangeQuote) -> str:
     money = (
-        f"The fare difference is {format_money(q.fare_difference_cents)} and the change fee "
+        f"{_fare_difference(q.fare_difference_cents)} and the change fee "
         f"{format_money(q.change_fee_cents)}, so {format_money(q.total_due_cents)} is charged"
     )
     if q.credit_cents:

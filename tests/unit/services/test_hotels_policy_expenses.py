@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from navan_voice.db import tables as t
 from navan_voice.db.engine import SessionFactory, make_session_factory, transaction
 from navan_voice.db.seed import DEMO_PHONE
+from navan_voice.db.testing import SqliteTemplate
 from navan_voice.domain.errors import (
     DataUnavailableError,
     InvalidRequestError,
@@ -110,6 +112,18 @@ def test_policy_answers_come_from_rules(db: SessionFactory) -> None:
     assert "$350" in hotel
     approval = policy.answer_policy_question(db=db, traveler_id=alex, topic="approval")
     assert "$400" in approval
+
+
+def test_cabin_rules_on_a_leap_day(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the schedule is searched a year either side of now: Feb 29 has no date a year off
+    leap_day = datetime(2028, 2, 29, 12, 0)
+    db = make_session_factory(SqliteTemplate(tmp_path, today=leap_day.date()).fresh())
+    alex = _id(db)
+    monkeypatch.setattr(policy, "utc_now", lambda: leap_day)
+    text = policy.answer_policy_question(
+        db=db, traveler_id=alex, topic="cabin", origin="SFO", destination="LHR"
+    )
+    assert "allows business" in text
 
 
 def test_policy_topic_from_question(db: SessionFactory) -> None:

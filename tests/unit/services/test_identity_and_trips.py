@@ -47,6 +47,17 @@ def test_identify_by_code_and_last_name(db: SessionFactory) -> None:
     assert found.id == _alex(db)
 
 
+@pytest.mark.parametrize("said", ["Rivéra", "rivera.", " RIVERA ", "Ri-vera"])
+def test_a_last_name_matches_whatever_its_accents_case_or_punctuation(
+    db: SessionFactory, said: str
+) -> None:
+    # a transcript writes "Rivera." and a caller may spell it with an accent
+    found = identity.identify_by_confirmation(
+        db=db, confirmation_code=DEMO_CONFIRMATION, last_name=said
+    )
+    assert found.id == _alex(db)
+
+
 @pytest.mark.parametrize(("code", "name"), [("NVZZZZ", "Rivera"), (DEMO_CONFIRMATION, "Shah")])
 def test_wrong_code_or_name_is_refused_alike(db: SessionFactory, code: str, name: str) -> None:
     with pytest.raises(CallerNotIdentifiedError, match="could not find a booking"):

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from navan_voice.domain.models import HotelChangeQuote
+from navan_voice.domain.models import CabinClass, ChangeQuote, HotelChangeQuote
 from navan_voice.tools import speech
 
 pytestmark = pytest.mark.unit
@@ -42,3 +42,27 @@ def test_new_dates_a_year_on_say_their_year() -> None:
     # a stay over new year: only the date in the other year carries it
     q = quote(date(2026, 12, 30), date(2027, 1, 2))
     assert speech.new_stay(q, " to ") == "December 30 to January 2, 2027"
+
+
+@pytest.mark.parametrize(
+    ("difference", "said"),
+    [(-2500, "The new fare is $25 less"), (4000, "The new fare is $40 more"),
+     (0, "The fare is the same")],
+)  # fmt: skip
+def test_a_change_read_back_says_the_fare_difference_as_words(difference: int, said: str) -> None:
+    q = ChangeQuote(
+        segment_id=1,
+        segment_version=1,
+        option_id=2,
+        old_flight="UA 1542 from SFO to JFK on Thursday December 17 at 8:00 AM",
+        new_flight="UA 1546 departing SFO Thursday December 17 at 9:45 PM",
+        cabin=CabinClass.ECONOMY,
+        fare_difference_cents=difference,
+        change_fee_cents=7500,
+        total_due_cents=max(difference, 0) + 7500,
+        credit_cents=max(-difference, 0),
+        needs_approval=False,
+        approval_reason="",
+    )
+    text = speech.change_read_back(q)
+    assert said in text and "-$" not in text, text
