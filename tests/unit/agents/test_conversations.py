@@ -325,3 +325,50 @@ def test_every_agent_is_told_what_the_unclear_speech_mark_means() -> None:
     state = CallState(call_id="c", db=None, channel=Channel.WEB)  # type: ignore[arg-type]
     for prompt in ("greeter", "flights", "hotels", "expenses", "escalation"):
         assert UNCLEAR in instructions_for(prompt, state)
+
+
+async def rules_engine_call(state: CallState, *turns: str) -> list[list[str]]:
+    """The real agents and the offline rules engine: for each caller turn, the tools called."""
+    from navan_voice.speech.dialogue import LocalDialogueLLM, RulesEngine
+
+    await prepare_call(state)
+    called: list[list[str]] = []
+    async with AgentSession[CallState](
+        llm=LocalDialogueLLM(RulesEngine()), userdata=state
+    ) as session:
+        await session.start(build_first_agent(state))
+        for words in turns:
+            result = await session.run(user_input=words)
+            called.append(
+                [ev.item.name for ev in result.events if ev.type == "function_call"]  # type: ignore[union-attr]
+            )
+    return called
+
+
+@pytest.mark.parametrize(
+    ("detour", "answer"),
+    [("What are the dates of my hotel stay?", "Yes, I want to change those dates"),
+     ("Hmm, I have a question about my hotel", "Yes, I need to change my hotel")],
+)  # fmt: skip
+async def test_a_yes_to_something_else_never_makes_the_change_read_back_before_it(
+    db: SessionFactory, detour: str, answer: str
+) -> None:
+    """A flight change read back, then the caller turns to the hotel and says "yes" to that:
+    the flight change waits; nothing is charged for it."""
+    state = phone_state(db)
+    called = await rules_engine_call(
+        state, "I need to change my flight UA 1542", "The second one", detour, answer
+    )
+    assert "propose_flight_change" in called[1]
+    assert all("confirm_change" not in tools for tools in called), called
+    row = segment_row(db, "UA 1542")
+    assert row is not None and row.status == "confirmed", "the booked flight was moved"
+
+
+async def test_first_as_a_word_of_the_sentence_picks_no_option(db: SessionFactory) -> None:
+    state = phone_state(db)
+    called = await rules_engine_call(
+        state, "I need to change my flight UA 1542", "Let me first check my hotel dates"
+    )
+    assert "find_alternative_flights" in called[0]
+    assert "propose_flight_change" not in called[1], called

@@ -180,3 +180,65 @@ def test_yes_to_a_colleague_offer_is_never_a_pending_confirmation() -> None:
     assert decision.arguments["reason"]
     alone = RulesEngine().decide(c, [confirm])  # no person to hand to: still no change
     assert alone.tool is None and "colleague" in (alone.text or "")
+
+
+CONFIRM = ToolSpec("confirm_change", "Make the change just read back.", {})
+PROPOSE = ToolSpec(
+    "propose_flight_change",
+    "Price a change to one of the options just listed and read it back; changes nothing yet.",
+    {"properties": {"option": {"type": "integer"}}, "required": ["option"]},
+)
+READ_BACK = (
+    "To confirm: I'll move you from UA 1542 from SFO to JFK on Thursday December 17 at 8:00 AM "
+    "to UA 1544 departing SFO Wednesday December 16 at 12:30 PM. The new fare is $97 more and "
+    "the change fee $75, so $172 is charged. Shall I go ahead?"
+)
+OPTIONS = "I have 2 options. Option 1: UA 1542 ... Option 2: UA 1544 ... Which one would you like?"
+
+
+def read_back_then(heard: str, answer: str) -> Conversation:
+    """Options listed, option 2 read back (the caller heard ``heard`` of it), then ``answer``."""
+    return Conversation(
+        items=[
+            Item("user", "I need to change my flight UA 1542"),
+            Item("tool", tool=ToolEvent("find_alternative_flights", {}, OPTIONS)),
+            Item("assistant", OPTIONS),
+            Item("user", "Move me to option 2"),
+            Item("tool", tool=ToolEvent("propose_flight_change", {"option": 2}, READ_BACK)),
+            Item("assistant", heard),
+            Item("user", answer),
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["Yes, but make it Friday instead", "Okay wait, how much is that again",
+     "Right, hold on a second", "Sure, but what is the cancellation policy?"],
+)  # fmt: skip
+def test_a_yes_that_goes_on_to_object_or_ask_confirms_nothing(answer: str) -> None:
+    decision = RulesEngine(today=lambda: TODAY).decide(
+        read_back_then(READ_BACK, answer), [CONFIRM, PROPOSE]
+    )
+    assert decision.tool != "confirm_change", decision
+
+
+@pytest.mark.parametrize("answer", ["Yes", "Yes, please go ahead.", "Yeah, that works for me."])
+def test_a_plain_yes_to_the_read_back_confirms(answer: str) -> None:
+    decision = RulesEngine().decide(read_back_then(READ_BACK, answer), [CONFIRM, PROPOSE])
+    assert decision.tool == "confirm_change"
+
+
+def test_yes_over_a_read_back_cut_off_before_its_price_reads_it_again() -> None:
+    # livekit keeps only the played part of an interrupted reply: the caller never heard $172
+    cut = "To confirm: I'll move you from UA 1542 from SFO"
+    decision = RulesEngine().decide(read_back_then(cut, "Yes, go ahead"), [CONFIRM, PROPOSE])
+    assert decision.tool is None and decision.text == READ_BACK
+
+
+def test_wait_with_another_choice_is_that_choice_not_a_plain_no() -> None:
+    discard = ToolSpec("discard_pending_change", "Drop the change just read back.", {})
+    decision = RulesEngine().decide(
+        read_back_then(READ_BACK, "Wait, the first one instead"), [CONFIRM, PROPOSE, discard]
+    )
+    assert decision.tool == "propose_flight_change" and decision.arguments == {"option": 1}

@@ -113,10 +113,27 @@ def test_not_garbled(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "n"),
-    [("the second one", 2), ("option 3", 3), ("number two", 2), ("Two.", 2), ("hmm", None)],
-)
+    [("the second one", 2), ("option 3", 3), ("number two", 2), ("Two.", 2), ("hmm", None),
+     ("First, please.", 1), ("I'll take the third", 3), ("the last one", -1),
+     # ordinal words that pick nothing
+     ("Let me first check my hotel dates", None), ("Hold on a second", None),
+     ("I need to sort out my hotel first", None)],
+)  # fmt: skip
 def test_ordinal(text: str, n: int | None) -> None:
     assert slots.ordinal(text) == n
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [("Yes", True), ("Yes, please go ahead.", True), ("That's fine, thank you", True),
+     ("Yes, cancel it", True),  # "cancel" is in the read-back it answers
+     ("Yes, but make it Friday instead", False), ("Okay wait", False),
+     ("Sure, how much is it?", False), ("Yes, I want to change my hotel dates", False),
+     ("No", False)],
+)  # fmt: skip
+def test_plain_yes(text: str, plain: bool) -> None:
+    question = "To confirm: I'll cancel UA 1542. Shall I go ahead?"
+    assert slots.is_plain_yes(text, question) is plain
 
 
 def test_phone_numbers() -> None:

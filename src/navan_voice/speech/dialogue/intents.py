@@ -181,6 +181,11 @@ def human_tool(specs: list[ToolSpec]) -> ToolSpec | None:
     return next((s for s in specs if "human" in _tool_concepts(s)[0]), None)
 
 
+def is_confirm_tool(spec: ToolSpec) -> bool:
+    """A tool that carries out a change read back (``confirm_change``)."""
+    return "confirm" in _tool_concepts(spec)[0]
+
+
 def confirm_tool(specs: list[ToolSpec], after: str | None) -> ToolSpec | None:
     """The confirming tool that goes with the tool ``after`` (quote_cancellation ->
     confirm_cancellation): the "confirm" tool sharing most name words with it."""

@@ -16,6 +16,7 @@ from typing import Any
 
 from .arguments import describe_param
 from .context import Conversation, ToolSpec
+from .intents import is_confirm_tool
 from .replies import ask_for
 from .rules import Decision, RulesEngine
 
@@ -34,6 +35,7 @@ RULED = frozenset(
         "colleague accepted",
         "colleague declined",
         "no colleague here",
+        "read back again",
     }
 )
 
@@ -97,8 +99,8 @@ class NeedleEngine:
             return ruled
         call = calls[0]
         spec = next((s for s in specs if s.name == call.get("name")), None)
-        if spec is None:
-            return ruled
+        if spec is None or is_confirm_tool(spec):
+            return ruled  # a change is confirmed only by the rules, on a plain yes to its read-back
         args = {k: v for k, v in (call.get("arguments") or {}).items() if k in spec.properties}
         missing = [r for r in spec.required if args.get(r) in (None, "")]
         if missing:

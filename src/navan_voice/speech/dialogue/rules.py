@@ -15,7 +15,14 @@ from . import replies, slots
 from .arguments import describe_param, evidence, fill_arguments, picks_option
 from .context import Conversation, ToolEvent, ToolSpec
 from .instructions import render as render_instruction
-from .intents import asks_for_action, confirm_tool, human_tool, is_action_tool, score_tools
+from .intents import (
+    asks_for_action,
+    confirm_tool,
+    human_tool,
+    is_action_tool,
+    is_confirm_tool,
+    score_tools,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -138,8 +145,12 @@ class RulesEngine:
                 return Decision(tool=human.name, arguments=args, reason="colleague accepted")
             if slots.is_no(low):
                 return Decision(text=replies.NO_COLLEAGUE, reason="colleague declined")
-        if prev_assistant and _CONFIRM_QUESTION.search(prev_assistant) and not offered_colleague:
-            if slots.is_yes(low):
+        answering = bool(
+            prev_assistant and _CONFIRM_QUESTION.search(prev_assistant) and not offered_colleague
+        )
+        if answering:
+            # only a plain yes confirms: "yes, but Friday", "okay wait, how much?" do not
+            if slots.is_plain_yes(low, prev_assistant):
                 events = conv.tool_events()
                 confirm = confirm_tool(specs, events[-1].name if events else None)
                 if confirm is not None:
@@ -154,6 +165,12 @@ class RulesEngine:
         decision = self._tool_for(conv, specs, text, ask_missing=True)
         if decision is not None:
             return decision
+        # a change read back and not yet settled, and the caller answers it without a plain
+        # yes, or says yes to it after something else was said (or over a read-back cut off
+        # before its price): read it back again, so what is confirmed is what was heard
+        pending = self._pending_read_back(conv)
+        if pending and (answering or slots.is_yes(low)) and not slots.is_no(low):
+            return Decision(text=pending, reason="read back again")
         if _SMALL_TALK_BYE.search(low):
             return Decision(text=replies.GOODBYE, reason="goodbye")
         if _SMALL_TALK_THANKS.search(low):
@@ -195,15 +212,35 @@ class RulesEngine:
         return ""
 
     @staticmethod
-    def _has_content(low: str) -> bool:
-        """A "no" that carries a new request ("no, I want to cancel instead")."""
-        return len(slots.words(low)) > 7
+    def _pending_read_back(conv: Conversation) -> str | None:
+        """The read-back of a change proposed and not yet confirmed or dropped ("To confirm:
+        ... Shall I go ahead?"), as its tool gave it; None when there is none."""
+        for event in reversed(conv.tool_events()):
+            if "confirm" in event.name or _DISCARD.search(event.name):
+                return None  # settled (or failed while settling: its own words say what next)
+            output = (event.output or "").strip()
+            if not event.is_error and _CONFIRM_QUESTION.search(output):
+                return output
+        return None
+
+    def _has_content(self, low: str) -> bool:
+        """A "no" that carries a new request ("no, I want to cancel instead", "wait, the third
+        one instead", "no, Friday"): not a plain decline."""
+        return (
+            len(slots.words(low)) > 7
+            or "instead" in slots.words(low)
+            or slots.ordinal(low) is not None
+            or bool(slots.dates(low, self._today()))
+        )
 
     def _tool_for(
         self, conv: Conversation, specs: list[ToolSpec], text: str, *, ask_missing: bool
     ) -> Decision | None:
         """The best tool for ``text`` with its arguments, a question for what is missing,
         or None when no tool is a good enough match."""
+        # a change is carried out only on a plain yes to its read-back (``_answer``), never
+        # because other words happened to score for it ("yes, I want to change those dates")
+        specs = [s for s in specs if not is_confirm_tool(s)]
         if not specs:
             return None
         scored = score_tools(text, specs)

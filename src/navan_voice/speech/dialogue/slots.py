@@ -68,6 +68,34 @@ def is_no(text: str) -> bool:
     return bool(_NO.search(text))
 
 
+# words that say a "yes" is not (yet) one: "yes, but ...", "okay wait", "sure, how much ...?"
+_HEDGE = re.compile(
+    r"\?|\b(but|wait|hold|hang|instead|rather|except|however|though|although|first|before|"
+    r"what|how|why|when|where|which|who|not|don'?t|no)\b",
+    re.IGNORECASE,
+)
+# what else a plain yes may say ("yes please, go ahead and do it", "that's fine, thank you")
+_ASSENT_WORDS = {
+    "yes", "yeah", "yep", "yup", "sure", "correct", "right", "ok", "okay", "alright", "please",
+    "do", "it", "go", "ahead", "that", "that's", "thats", "is", "fine", "good", "great",
+    "perfect", "sounds", "absolutely", "of", "course", "affirmative", "exactly", "definitely",
+    "confirm", "confirmed", "proceed", "book", "thanks", "thank", "you", "i", "i'd", "would",
+    "like", "want", "to", "let's", "lets", "and", "all", "works", "for", "me", "the", "with",
+    "make", "change", "one", "this", "just", "then", "so", "well", "um", "uh", "oh", "hmm",
+    "actually", "very", "much", "really",
+}  # fmt: skip
+
+
+def is_plain_yes(text: str, question: str = "") -> bool:
+    """A "yes" that is only that: no hedge ("yes, but Friday", "okay wait", a question) and no
+    word beyond assent and the words of the ``question`` it answers ("yes, cancel it" to a
+    cancellation's read-back). Only a plain yes confirms a change (speech/dialogue/rules.py)."""
+    if not is_yes(text) or _HEDGE.search(text):
+        return False
+    allowed = _ASSENT_WORDS | set(words(question))
+    return all(w in allowed for w in words(text))
+
+
 def is_garbled(text: str) -> bool:
     """True for an utterance with nothing usable: empty, noise marks, or no real word."""
     # speech-to-text marks for what it could not transcribe: "[noise]", "(inaudible)", "<unk>"
@@ -329,10 +357,17 @@ def times_of_day(text: str) -> list[str]:
 
 
 def ordinal(text: str) -> int | None:
-    """ "the second one", "option 2", "number three" -> 2, 2, 3; "the last one" -> -1."""
+    """ "the second one", "option 2", "number three" -> 2, 2, 3; "the last one" -> -1.
+
+    An ordinal word picks an option only as one ("the first", "second one", "third please"),
+    not as an adverb or a measure ("let me first check", "hold on a second")."""
     low = text.lower()
     for word, n in _ORDINALS.items():
-        if re.search(rf"\b{word}\b", low) and not re.search(rf"\b{word} (name|class)\b", low):
+        if re.search(rf"\b{word} (name|class)\b", low):
+            continue
+        if re.search(
+            rf"\b(the|that|this) {word}\b|\b{word} (one|option|flight|choice)\b", low
+        ) or re.fullmatch(rf"\W*{word}\b[\w\s,]{{0,12}}\W*", low):
             return n
     bare = re.fullmatch(r"\W*(?:the )?(\d{1,2}|\w+)(?: one)?(?: please)?\W*", low)
     if bare and (bare.group(1).isdigit() or bare.group(1) in _SMALL_NUMBERS):
