@@ -242,3 +242,21 @@ def test_wait_with_another_choice_is_that_choice_not_a_plain_no() -> None:
         read_back_then(READ_BACK, "Wait, the first one instead"), [CONFIRM, PROPOSE, discard]
     )
     assert decision.tool == "propose_flight_change" and decision.arguments == {"option": 1}
+
+
+def test_needle_never_confirms_a_change_on_its_own() -> None:
+    """Needle picks among the tools by the words alone: its pick of the confirming tool is not
+    taken (the rules confirm, on a plain yes to the read-back)."""
+    from navan_voice.speech.dialogue.needle_engine import NeedleEngine
+
+    class AlwaysConfirms:  # a stand-in for the Needle model: it always picks confirm_change
+        def complete(self, text: str) -> dict[str, object]:
+            return {"function_calls": [{"name": "confirm_change", "arguments": {}}],
+                    "confidence": 0.99}  # fmt: skip
+
+    engine = NeedleEngine()
+    engine._model = lambda specs: AlwaysConfirms()  # type: ignore[method-assign]
+    # the caller turns to the hotel: the rules ask for the dates, and Needle is asked too
+    answer = "Yes, I want to change my hotel dates"
+    decision = engine.decide(read_back_then(READ_BACK, answer), [CONFIRM, PROPOSE, HOTEL_DATES])
+    assert decision.tool != "confirm_change", decision
