@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -46,13 +47,25 @@ def utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def parse_date(text: str, *, today: date) -> date:
+# the zone where the day ends last: the day a booking of unknown place may still be on
+EARLIEST_TZ = "Etc/GMT+12"
+
+
+def local_date(now: datetime, tz: str) -> date:
+    """The date it is in ``tz`` at ``now`` (naive UTC): at 6:30 pm in San Francisco it is
+    already tomorrow in UTC, and "today" means the San Francisco day."""
+    return now.replace(tzinfo=UTC).astimezone(ZoneInfo(tz)).date()
+
+
+def parse_date(text: str, *, today: date, earliest: date | None = None) -> date:
     """A date a caller or a model gave, refusing the unparseable and the past.
 
     Accepts ISO (2025-03-14), US numeric (3/14 or 3/14/2025), "March 14" / "14 March" with an
     optional year, "today", "tomorrow" and weekday names (the next such day). A month and day
-    without a year mean the next time that date comes round.
+    without a year mean the next time that date comes round. ``earliest``: the first date
+    accepted when it is before ``today`` (a stay already begun keeps its check-in date).
     """
+    floor = min(today, earliest) if earliest is not None else today
     raw = text.strip().lower().rstrip(".")
     raw = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", raw).replace(",", " ")
     raw = re.sub(r"^(on|next|this)\s+", "", raw)
@@ -72,7 +85,7 @@ def parse_date(text: str, *, today: date) -> date:
             year = int(m[3]) if m[3] else None
             if year is not None and year < 100:
                 year += 2000
-            parsed, explicit_year = _month_day(int(m[1]), int(m[2]), year, today), bool(m[3])
+            parsed, explicit_year = _month_day(int(m[1]), int(m[2]), year, floor), bool(m[3])
         else:
             words = raw.split()
             month = next((MONTHS[w] for w in words if w in MONTHS), None)
@@ -81,7 +94,7 @@ def parse_date(text: str, *, today: date) -> date:
             years = [n for n in numbers if n >= 1900]
             if month is not None and days and len(words) == 1 + len(numbers):
                 year = years[0] if years else None
-                parsed, explicit_year = _month_day(month, days[0], year, today), bool(years)
+                parsed, explicit_year = _month_day(month, days[0], year, floor), bool(years)
     except ValueError:
         parsed = None
     if parsed is None:
@@ -89,7 +102,7 @@ def parse_date(text: str, *, today: date) -> date:
             f"I could not understand the date {text!r}; please say it like 'March 14' "
             "or give it as year-month-day."
         )
-    if parsed < today:
+    if parsed < floor:
         raise InvalidRequestError(
             f"{parsed:%B %-d, %Y} is in the past; please give a date from today on."
         )

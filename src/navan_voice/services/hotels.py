@@ -23,12 +23,12 @@ def quote_hotel_dates(
     check_out: date,
     today: date | None = None,
 ) -> HotelChangeQuote:
-    """Price new dates for a stay at its booked nightly rate, against the city's cap."""
-    day = today or utc_now().date()
-    if check_in < day:
-        raise InvalidRequestError(
-            f"{check_in:%B %-d} is in the past; the new check-in must be today or later."
-        )
+    """Price new dates for a stay at its booked nightly rate, against the city's cap. A stay
+    already begun keeps its check-in date (a guest adding a night); ``today``: the day it is
+    where the hotel is (``trips.booking_today``) unless given."""
+    from navan_voice.services.trips import booking_today
+
+    day = today or booking_today(db=db, traveler_id=traveler_id, stay_id=stay_id)
     if check_out <= check_in:
         raise InvalidRequestError("The check-out date has to be after the check-in date.")
     nights = (check_out - check_in).days
@@ -41,11 +41,21 @@ def quote_hotel_dates(
         stay = own_hotel(session, traveler_id, stay_id)
         if stay.status is not BookingStatus.CONFIRMED:
             raise InvalidRequestError("That hotel booking is cancelled.")
+        if check_in < day and check_in != stay.check_in:
+            raise InvalidRequestError(
+                f"{check_in:%B %-d} is in the past; the new check-in must be today or later."
+            )
+        if check_out < day:
+            raise InvalidRequestError(
+                f"{check_out:%B %-d} is in the past; the check-out must be today or later."
+            )
         traveler = require_traveler(session, traveler_id)
         company = repo.company_with_policy(session, traveler.company_id)
         cap = repo.to_policy(company).hotel_cap(stay.city) if company else None
         within = cap is None or stay.nightly_rate_cents <= cap
-        if not within:
+        # a stay above the cap may still be shortened: only nights it did not have are refused
+        adds_nights = check_in < stay.check_in or check_out > stay.check_out
+        if not within and adds_nights:
             raise PolicyViolationError(
                 f"The rate of {format_money(stay.nightly_rate_cents)} a night is above the "
                 f"{format_money(cap or 0)} cap for {stay.city}, so I cannot extend this stay; "

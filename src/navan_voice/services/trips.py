@@ -17,6 +17,9 @@ from navan_voice.domain.models import (
     Trip,
 )
 from navan_voice.services.common import (
+    EARLIEST_TZ,
+    local_date,
+    own_hotel,
     own_segment,
     raise_not_yours,
     require_traveler,
@@ -25,14 +28,57 @@ from navan_voice.services.common import (
 
 
 def list_upcoming_trips(
-    *, db: SessionFactory, traveler_id: int | None, today: date | None = None
+    *,
+    db: SessionFactory,
+    traveler_id: int | None,
+    today: date | None = None,
+    now: datetime | None = None,
 ) -> list[Trip]:
-    """The caller's trips that have not ended yet, soonest first."""
-    day = today or utc_now().date()
+    """The caller's trips that have not ended yet, soonest first: ending ``today`` or later
+    when given, else on or after the day it is now where each trip ends (``trip_today``)."""
+    moment = now or utc_now()
+    # the day it is now anywhere: a trip ending before it has ended everywhere
+    day = today or local_date(moment, EARLIEST_TZ)
     with transaction(db) as session:
         require_traveler(session, traveler_id)
         assert traveler_id is not None
-        return [repo.to_trip(row) for row in repo.trips_ending_after(session, traveler_id, day)]
+        trips = [repo.to_trip(row) for row in repo.trips_ending_after(session, traveler_id, day)]
+    if today is not None:
+        return trips
+    return [trip for trip in trips if trip.end_date >= trip_today(trip, moment)]
+
+
+def trip_today(trip: Trip, now: datetime) -> date:
+    """The day it is at ``now`` (naive UTC) where ``trip`` ends: its last flight's arrival
+    (a trip ending tonight in San Francisco is still on at 6 pm there, when it is tomorrow in
+    UTC). A trip with no flights: wherever on earth it still is that day."""
+    if not trip.segments:
+        return local_date(now, EARLIEST_TZ)
+    last = max(trip.segments, key=departure_utc)
+    return local_date(now, last.arrival_tz)
+
+
+def booking_today(
+    *,
+    db: SessionFactory,
+    traveler_id: int | None,
+    segment_id: int | None = None,
+    stay_id: int | None = None,
+    now: datetime | None = None,
+) -> date:
+    """The day it is now where a booking is, the day a caller's "today", "tomorrow" or "Friday"
+    counts from: a flight's departure airport; a hotel stay's city (its trip's first arrival,
+    the trip's destination); UTC for neither."""
+    moment = now or utc_now()
+    with transaction(db) as session:
+        if segment_id is not None:
+            return local_date(moment, own_segment(session, traveler_id, segment_id).departure_tz)
+        if stay_id is not None:
+            row = repo.trip_by_id(session, own_hotel(session, traveler_id, stay_id).trip_id)
+            trip = repo.to_trip(row) if row is not None else None
+            if trip is not None and trip.segments:
+                return local_date(moment, min(trip.segments, key=departure_utc).arrival_tz)
+    return moment.date()
 
 
 def get_trip(*, db: SessionFactory, traveler_id: int | None, confirmation_code: str) -> Trip:
@@ -117,7 +163,7 @@ def upcoming_segments(
     """The caller's confirmed flights not yet departed that ``reference`` names (see
     ``resolve_segment``; empty for all), on trip ``trip_code`` when given, soonest first."""
     moment = now or utc_now()
-    trips = list_upcoming_trips(db=db, traveler_id=traveler_id, today=moment.date())
+    trips = list_upcoming_trips(db=db, traveler_id=traveler_id, now=moment)
     code = _norm(trip_code or "")
     return [
         seg

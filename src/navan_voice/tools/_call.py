@@ -13,7 +13,7 @@ from livekit.agents import RunContext
 from livekit.agents.llm import ToolError
 
 from navan_voice.domain.errors import DataUnavailableError, DomainError
-from navan_voice.services.common import parse_date, utc_now
+from navan_voice.services.common import parse_date
 from navan_voice.tools.state import CallState
 
 logger = logging.getLogger(__name__)
@@ -61,9 +61,11 @@ def require_identified(state: CallState) -> int:
     return state.traveler_id
 
 
-def caller_date(text: str) -> date:
-    """A date the caller gave, as a date from today on; otherwise a speakable ToolError."""
+def caller_date(text: str, today: date, *, earliest: date | None = None) -> date:
+    """A date the caller gave, from ``today`` (the day it is where the booking is:
+    ``trips.booking_today``) on, or from ``earliest`` when that is sooner; otherwise a
+    speakable ToolError."""
     try:
-        return parse_date(text, today=utc_now().date())
+        return parse_date(text, today=today, earliest=earliest)
     except DomainError as e:
         raise ToolError(str(e)) from e

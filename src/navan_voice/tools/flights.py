@@ -67,7 +67,12 @@ async def find_alternative_flights(
     """
     state = context.userdata
     seg_id = await _segment_id(state, flight)
-    on_date = caller_date(date) if date.strip() else None
+    on_date = None
+    if date.strip():  # "Friday" is Friday where the flight leaves from
+        today = await read_service(
+            state, trips.booking_today, traveler_id=require_identified(state), segment_id=seg_id
+        )
+        on_date = caller_date(date, today)
     options = await read_service(
         state,
         flights.find_alternatives,

@@ -24,8 +24,11 @@ async def propose_hotel_dates(
     """
     state = context.userdata
     traveler_id = require_identified(state)
-    check_in, check_out = caller_date(check_in_date), caller_date(check_out_date)
     stay = await read_service(state, trips.resolve_hotel, traveler_id=traveler_id, reference=hotel)
+    # dates count from the hotel's day; a stay already begun may keep its check-in date
+    today = await read_service(state, trips.booking_today, traveler_id=traveler_id, stay_id=stay.id)
+    check_in = caller_date(check_in_date, today, earliest=stay.check_in)
+    check_out = caller_date(check_out_date, today)
     state.current_hotel_id = stay.id
     quote = await read_service(
         state,

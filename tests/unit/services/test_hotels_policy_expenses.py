@@ -79,8 +79,47 @@ def test_hotel_above_cap_is_refused(db: SessionFactory) -> None:
             traveler_id=alex,
             stay_id=stay.id,
             check_in=stay.check_in,
-            check_out=stay.check_out,
+            check_out=stay.check_out + timedelta(days=1),
         )
+    # a night fewer adds nothing above the cap: a shorter stay is quoted
+    shorter = hotels.quote_hotel_dates(
+        db=db,
+        traveler_id=alex,
+        stay_id=stay.id,
+        check_in=stay.check_in,
+        check_out=stay.check_out - timedelta(days=1),
+    )
+    assert (shorter.new_check_out - shorter.new_check_in).days == stay.nights - 1
+
+
+def test_a_guest_already_in_the_hotel_can_add_a_night(db: SessionFactory) -> None:
+    """On the second night, check-in stays as booked (in the past) and one night is added."""
+    alex = _id(db)
+    stay = trips.resolve_hotel(db=db, traveler_id=alex)
+    second_night = stay.check_in + timedelta(days=1)
+    quote = hotels.quote_hotel_dates(
+        db=db,
+        traveler_id=alex,
+        stay_id=stay.id,
+        check_in=stay.check_in,
+        check_out=stay.check_out + timedelta(days=1),
+        today=second_night,
+    )
+    assert quote.new_check_in == stay.check_in
+    assert (quote.new_check_out - quote.new_check_in).days == stay.nights + 1
+    # moving the check-in itself into the past is still refused
+    with pytest.raises(InvalidRequestError, match="in the past"):
+        hotels.quote_hotel_dates(
+            db=db,
+            traveler_id=alex,
+            stay_id=stay.id,
+            check_in=stay.check_in - timedelta(days=1),
+            check_out=stay.check_out,
+            today=second_night,
+        )
+    # and the caller's words for the booked check-in mean that date, not next year's
+    said = parse_date(f"{stay.check_in:%B %-d}", today=second_night, earliest=stay.check_in)
+    assert said == stay.check_in
 
 
 def test_another_travelers_hotel_is_refused(db: SessionFactory) -> None:

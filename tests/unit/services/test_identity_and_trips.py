@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+
 import pytest
 
 from navan_voice.db.engine import SessionFactory
@@ -146,3 +148,59 @@ def test_upcoming_bookings_of_one_trip(db: SessionFactory) -> None:
     (stay,) = trips.upcoming_hotels(db=db, traveler_id=alex, reference="New York")
     assert trips.trip_code(db=db, traveler_id=alex, trip_id=stay.trip_id) == DEMO_CONFIRMATION
     assert trips.get_segment(db=db, traveler_id=alex, segment_id=segs[0].id) == segs[0]
+
+
+def _one_way_red_eye(db: SessionFactory, traveler_id: int) -> tuple[str, date]:
+    """A one-day trip: UA 1546 SFO -> JFK at 9:45 pm San Francisco time, three days on."""
+    from navan_voice.db import tables as t
+    from navan_voice.db.engine import transaction
+    from navan_voice.db.seed import _segment
+    from navan_voice.services.common import utc_now
+
+    today = utc_now().date()
+    day = today + timedelta(days=3)
+    with transaction(db) as s:
+        trip = t.Trip(
+            traveler_id=traveler_id,
+            name="One-way",
+            confirmation_code="NVZ1Z1",
+            start_date=day,
+            end_date=day,
+        )
+        trip.segments = [_segment(today, "SFO", "JFK", 3, 2)]
+        s.add(trip)
+    return trip.segments[0].flight_number, day
+
+
+def test_an_evening_flight_on_a_trips_last_day_is_still_upcoming(db: SessionFactory) -> None:
+    """At 5:30 pm in San Francisco it is already the next day in UTC; the trip ends today
+    there, and its 9:45 pm flight has not left."""
+    from navan_voice.db.schedule import local_to_utc
+
+    alex = _alex(db)
+    flight, day = _one_way_red_eye(db, alex)
+    now = local_to_utc(datetime.combine(day, time(17, 30)), "America/Los_Angeles")
+    assert now.date() > day  # the UTC day has moved on
+    found = trips.resolve_segment(db=db, traveler_id=alex, reference=flight, now=now)
+    assert found.flight_number == flight
+    assert "NVZ1Z1" in [t.confirmation_code for t in trips.list_upcoming_trips(
+        db=db, traveler_id=alex, now=now)]  # fmt: skip
+    # once it has left, the trip is over
+    later = local_to_utc(datetime.combine(day + timedelta(days=1), time(9, 0)), "America/New_York")
+    with pytest.raises(NotFoundError):
+        trips.resolve_segment(db=db, traveler_id=alex, reference=flight, now=later)
+
+
+def test_a_callers_today_is_the_day_where_the_flight_leaves(db: SessionFactory) -> None:
+    from navan_voice.db.schedule import local_to_utc
+    from navan_voice.services.common import parse_date
+
+    alex = _alex(db)
+    flight, day = _one_way_red_eye(db, alex)
+    seg = trips.resolve_segment(db=db, traveler_id=alex, reference=flight)
+    evening = local_to_utc(datetime.combine(day, time(18, 30)), "America/Los_Angeles")
+    today = trips.booking_today(db=db, traveler_id=alex, segment_id=seg.id, now=evening)
+    assert today == day and evening.date() == day + timedelta(days=1)
+    assert parse_date("today", today=today) == day
+    assert parse_date("tomorrow", today=today) == day + timedelta(days=1)
+    assert parse_date(f"{day:%B %-d}", today=today) == day  # not next year's
