@@ -243,6 +243,15 @@ def scheduled_for_segment(session: Session, segment: t.FlightSegment) -> t.Sched
     return session.scalars(stmt).first()
 
 
+def pending_approval(session: Session, segment_id: int) -> t.ApprovalRequest | None:
+    """The change of a segment waiting for a manager's approval, if any."""
+    stmt = select(t.ApprovalRequest).where(
+        t.ApprovalRequest.segment_id == segment_id,
+        t.ApprovalRequest.status == m.ApprovalStatus.PENDING,
+    )
+    return session.scalars(stmt).first()
+
+
 # --- expenses, cases, audit ---------------------------------------------------------------------
 def expenses_for(session: Session, traveler_id: int) -> list[t.Expense]:
     stmt = (

@@ -249,6 +249,16 @@ def change_flight(
                 f"{format_money(fresh.total_due_cents)} instead of "
                 f"{format_money(quote.total_due_cents)}. Shall I quote it again?"
             )
+        waiting = repo.pending_approval(session, seg.id)  # one change waits at a time
+        if fresh.needs_approval and waiting is not None:
+            if waiting.scheduled_flight_id == flight.id:  # a second yes to the same request
+                return ChangeResult(
+                    ChangeOutcome.SENT_FOR_APPROVAL, fresh, repo.to_segment(seg), waiting.id
+                )
+            raise ConflictError(
+                "A change of this flight is already waiting for your manager's approval; "
+                "once they decide, I can look at another. A colleague can withdraw it sooner."
+            )
         if fresh.needs_approval:
             approval = t.ApprovalRequest(
                 traveler_id=seg.trip.traveler_id,
@@ -277,6 +287,11 @@ def change_flight(
                 ChangeOutcome.SENT_FOR_APPROVAL, fresh, repo.to_segment(seg), approval.id
             )
         before = snapshot(seg, *SEGMENT_FIELDS)
+        if waiting is not None:
+            # the request was for the flight this one replaces: nothing is left to approve
+            waiting.status = ApprovalStatus.REJECTED
+            waiting.reason += " (withdrawn: the flight was changed without it)"
+        _release_seat(session, seg)
         seg.flight_number = flight.flight_number
         seg.carrier = flight.carrier
         seg.departure_local = flight.departure_local
@@ -288,6 +303,7 @@ def change_flight(
         seg.fare_class = fare.fare_class
         seg.fare_cents = fare.fare_cents
         fare.seats_left -= 1
+        _keep_trip_dates(seg)
         session.flush()  # the versioned UPDATE: a concurrent change makes this one stale
         audit(
             session,
@@ -303,6 +319,23 @@ def change_flight(
         )
         logger.info("segment %s changed to %s (call %s)", seg.id, flight.flight_number, call_id)
         return ChangeResult(ChangeOutcome.CHANGED, fresh, repo.to_segment(seg))
+
+
+def _release_seat(session: Session, seg: t.FlightSegment) -> None:
+    """The seat a segment held on its scheduled flight goes back on sale (changed or
+    cancelled), so the flight does not drift towards a false "sold out"."""
+    flight = repo.scheduled_for_segment(session, seg)
+    fare = next((f for f in flight.fares if f.cabin == seg.cabin), None) if flight else None
+    if fare is not None:
+        fare.seats_left += 1
+
+
+def _keep_trip_dates(seg: t.FlightSegment) -> None:
+    """A trip's dates cover its flights: moved past its end (or before its start), the trip
+    would stop being "upcoming" while a flight on it has not left."""
+    trip = seg.trip
+    trip.start_date = min(trip.start_date, seg.departure_local.date())
+    trip.end_date = max(trip.end_date, seg.arrival_local.date())
 
 
 def _cancel_quote(seg: t.FlightSegment, moment: datetime) -> CancelQuote:
@@ -358,6 +391,7 @@ def cancel_segment(
             )
         before = snapshot(seg, *SEGMENT_FIELDS)
         seg.status = SegmentStatus.CANCELLED
+        _release_seat(session, seg)
         session.flush()
         audit(
             session,

@@ -125,6 +125,109 @@ def test_change_above_threshold_goes_for_approval(db: SessionFactory) -> None:
     assert [e.action for e in _audit(db, "call-2")] == ["flight_change_requested"]
 
 
+def _dear(db: SessionFactory, option_id: int, cents: int) -> None:
+    """Put an alternative's economy fare at ``cents``."""
+    with transaction(db) as s:
+        fare = s.scalars(
+            select(t.ScheduledFare).where(
+                t.ScheduledFare.flight_id == option_id, t.ScheduledFare.cabin == "economy"
+            )
+        ).one()
+        fare.fare_cents = cents
+
+
+def _approvals(db: SessionFactory, segment_id: int) -> list[tuple[int, str]]:
+    with transaction(db) as s:
+        rows = s.scalars(
+            select(t.ApprovalRequest).where(t.ApprovalRequest.segment_id == segment_id)
+        )
+        return [(r.scheduled_flight_id, r.status.value) for r in rows]
+
+
+def test_one_change_waits_for_approval_at_a_time(db: SessionFactory) -> None:
+    """A second yes to the same change files nothing new; another change waiting beside it
+    is refused; a change made directly withdraws the one waiting."""
+    alex = _traveler(db)
+    seg = trips.resolve_segment(db=db, traveler_id=alex, reference="UA 1542")
+    first, second, *_ = flights.find_alternatives(db=db, traveler_id=alex, segment_id=seg.id)
+    for option in (first, second):
+        _dear(db, option.id, seg.fare_cents + 100_000)
+    quote = flights.quote_flight_change(
+        db=db, traveler_id=alex, segment_id=seg.id, option_id=first.id
+    )
+    r1 = flights.change_flight(db=db, traveler_id=alex, quote=quote, call_id="call-a")
+    r2 = flights.change_flight(db=db, traveler_id=alex, quote=quote, call_id="call-a")
+    assert r1.approval_id == r2.approval_id
+    assert _approvals(db, seg.id) == [(first.id, "pending")]
+    other = flights.quote_flight_change(
+        db=db, traveler_id=alex, segment_id=seg.id, option_id=second.id
+    )
+    with pytest.raises(ConflictError, match="already waiting"):
+        flights.change_flight(db=db, traveler_id=alex, quote=other, call_id="call-a")
+    # the second alternative made cheap again: changed at once, and the request is withdrawn
+    _dear(db, second.id, seg.fare_cents)
+    cheap = flights.quote_flight_change(
+        db=db, traveler_id=alex, segment_id=seg.id, option_id=second.id
+    )
+    if cheap.needs_approval:
+        pytest.skip("the seeded schedule puts this flight inside the advance-booking window")
+    done = flights.change_flight(db=db, traveler_id=alex, quote=cheap, call_id="call-a")
+    assert done.outcome is ChangeOutcome.CHANGED
+    assert _approvals(db, seg.id) == [(first.id, "rejected")]
+
+
+def _seats(db: SessionFactory, flight_number: str, departure_local: object) -> int:
+    with transaction(db) as s:
+        flight = s.scalars(
+            select(t.ScheduledFlight).where(
+                t.ScheduledFlight.flight_number == flight_number,
+                t.ScheduledFlight.departure_local == departure_local,
+            )
+        ).one()
+        return next(f.seats_left for f in flight.fares if f.cabin == "economy")
+
+
+def test_a_changed_or_cancelled_flight_gives_its_seat_back(db: SessionFactory) -> None:
+    alex = _traveler(db)
+    seg = trips.resolve_segment(db=db, traveler_id=alex, reference="UA 1542")
+    option = flights.find_alternatives(db=db, traveler_id=alex, segment_id=seg.id)[0]
+    _dear(db, option.id, seg.fare_cents)  # no approval needed
+    old_before = _seats(db, seg.flight_number, seg.departure_local)
+    new_before = _seats(db, option.flight_number, option.departure_local)
+    quote = flights.quote_flight_change(
+        db=db, traveler_id=alex, segment_id=seg.id, option_id=option.id
+    )
+    if quote.needs_approval:
+        pytest.skip("the seeded schedule puts this flight inside the advance-booking window")
+    flights.change_flight(db=db, traveler_id=alex, quote=quote, call_id="call-s")
+    assert _seats(db, seg.flight_number, seg.departure_local) == old_before + 1
+    assert _seats(db, option.flight_number, option.departure_local) == new_before - 1
+    cancel = flights.quote_cancellation(db=db, traveler_id=alex, segment_id=seg.id)
+    flights.cancel_segment(db=db, traveler_id=alex, quote=cancel, call_id="call-s")
+    assert _seats(db, option.flight_number, option.departure_local) == new_before
+
+
+def test_a_flight_moved_past_its_trips_end_keeps_the_trip_upcoming(db: SessionFactory) -> None:
+    alex = _traveler(db)
+    seg = trips.resolve_segment(db=db, traveler_id=alex, reference="UA 1543")  # the return
+    trip = next(
+        tr for tr in trips.list_upcoming_trips(db=db, traveler_id=alex) if seg in tr.segments
+    )
+    later = seg.departure_local.date() + timedelta(days=2)
+    option = flights.find_alternatives(db=db, traveler_id=alex, segment_id=seg.id, on_date=later)[0]
+    _dear(db, option.id, seg.fare_cents)
+    quote = flights.quote_flight_change(
+        db=db, traveler_id=alex, segment_id=seg.id, option_id=option.id
+    )
+    flights.change_flight(db=db, traveler_id=alex, quote=quote, call_id="call-t")
+    moved = next(
+        tr
+        for tr in trips.list_upcoming_trips(db=db, traveler_id=alex)
+        if tr.confirmation_code == trip.confirmation_code
+    )
+    assert moved.end_date >= option.arrival_local.date() > trip.end_date
+
+
 def test_basic_fare_cannot_change(db: SessionFactory) -> None:
     alex = _traveler(db)
     seg = trips.resolve_segment(db=db, traveler_id=alex, reference="WN 2210")
