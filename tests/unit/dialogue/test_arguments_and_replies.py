@@ -49,6 +49,20 @@ def test_paired_dates_take_the_dates_in_order() -> None:
     assert missing == []
 
 
+@pytest.mark.parametrize(
+    ("turns", "check_in", "check_out"),
+    [(("move it to May 12 to May 15", "Actually, can I check out on the 14th instead?"),
+      "2026-05-12", "2026-05-14"),
+     (("move it to May 12 to May 15", "Check in on May 13 instead"), "2026-05-13", "2026-05-15"),
+     (("I'd like to check out May 20 and check in May 16",), "2026-05-16", "2026-05-20")],
+)  # fmt: skip
+def test_a_date_said_for_one_end_of_the_stay_goes_there(
+    turns: tuple[str, ...], check_in: str, check_out: str
+) -> None:
+    args, _ = fill_arguments(HOTEL_DATES, conv(*turns), TODAY)
+    assert args == {"check_in_date": check_in, "check_out_date": check_out}
+
+
 def test_slots_from_earlier_turns_are_remembered() -> None:
     args, missing = fill_arguments(
         IDENTIFY, conv("my code is NVN7Q2", "and my last name is Rivera"), TODAY

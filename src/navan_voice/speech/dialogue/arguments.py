@@ -154,6 +154,37 @@ def _all_of(kind: str, text: str, today: dt.date) -> list[str]:
     return airports or slots.city_airports(text)
 
 
+# words that say which end of a stay a date is
+_ROLE_WORDS = re.compile(
+    r"\b(?P<in>check(?:ing)?[\s-]?in|arriv\w*)\b|\b(?P<out>check(?:ing)?[\s-]?out|checkout)\b",
+    re.IGNORECASE,
+)
+
+
+def _date_role(name: str) -> str | None:
+    """ "in" for a check-in (start) date parameter, "out" for a check-out (end) one."""
+    low = name.lower()
+    if "check_in" in low or "checkin" in low or low.startswith("start"):
+        return "in"
+    if "check_out" in low or "checkout" in low or low.startswith("end"):
+        return "out"
+    return None
+
+
+def _role_dates(text: str, today: dt.date) -> dict[str, str]:
+    """Dates the caller tied to an end of the stay: "check out on the 20th" -> {"out": ...}:
+    the first date after each role word, before the next one."""
+    marks = list(_ROLE_WORDS.finditer(text))
+    tagged: dict[str, str] = {}
+    for i, mark in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+        found = _all_of("date", text[mark.end() : end], today)
+        role = "in" if mark.group("in") else "out"
+        if found and role not in tagged:
+            tagged[role] = found[0]
+    return tagged
+
+
 def fill_arguments(
     spec: ToolSpec, conv: Conversation, today: dt.date
 ) -> tuple[dict[str, Any], list[str]]:
@@ -169,10 +200,18 @@ def fill_arguments(
         nth = seen.get(kind, 0)
         seen[kind] = nth + 1
         value: Any = None
+        role = _date_role(name) if kind == "date" else None
         if kind in ("date", "airport"):
-            # the n-th date / airport parameter (check-out, destination) takes the n-th one said
+            # the n-th date / airport parameter (check-out, destination) takes the n-th one said,
+            # unless the caller said which date is which ("check out on the 20th instead")
             for text in reversed(users if kind == "date" else users[-1:]):
                 found = _all_of(kind, text, today)
+                tagged = _role_dates(text, today) if role else {}
+                if role in tagged:
+                    value = tagged[role]
+                    break
+                if tagged and len(found) < 2:
+                    continue  # a date said for the other end of the stay: look further back
                 if len(found) > nth:
                     value = found[nth]
                     break
