@@ -121,10 +121,17 @@ def _norm(text: str) -> str:
 _NOT_AIRPORTS = {"OUT", "AND", "THE", "FOR"}
 
 
+# "my return flight", "the flight back": the trip's last leg; "outbound", "the way there": its first
+_LEGS = {"RETURN": -1, "OUTBOUND": 0}
+
+
 def _matches(segment: FlightSegment, trip: Trip, reference: str) -> bool:
     ref = _norm(reference)
     if not ref:
         return True
+    if ref in _LEGS:
+        legs = sorted(trip.segments, key=departure_utc)
+        return len(legs) >= 2 and legs[_LEGS[ref]] == segment
     if ref in (_norm(segment.flight_number), _norm(trip.confirmation_code)):
         return True
     digits = re.sub(r"\D", "", segment.flight_number)
@@ -181,14 +188,17 @@ def resolve_segment(
     db: SessionFactory,
     traveler_id: int | None,
     reference: str = "",
+    trip_code: str | None = None,
     now: datetime | None = None,
 ) -> FlightSegment:
     """The one upcoming flight ``reference`` points at, among the caller's own.
 
     ``reference`` may be a flight number ("UA 1542", "1542"), a trip confirmation code, a route
     ("SFO to JFK"), a direction ("to JFK": the flight arriving there; "from JFK": the one
-    leaving it), an airport (either end), or empty for "my flight". Several matches raise
-    ``AmbiguousRequestError`` naming them, so the agent can ask which one.
+    leaving it), an airport (either end), "return" or "outbound" (a leg of a trip: of
+    ``trip_code``, the trip being discussed, when the caller has several), or empty for "my
+    flight". Several matches raise ``AmbiguousRequestError`` naming them, so the agent can ask
+    which one.
     """
     moment = now or utc_now()
     code = _norm(reference)
@@ -200,6 +210,9 @@ def resolve_segment(
             if trip_row is not None and trip_row.traveler_id != traveler_id:
                 raise_not_yours()
     candidates = upcoming_segments(db=db, traveler_id=traveler_id, reference=reference, now=moment)
+    if len(candidates) > 1 and code in _LEGS and trip_code:
+        on_trip = [s for s in candidates if _norm(s.confirmation_code) == _norm(trip_code)]
+        candidates = on_trip or candidates
     if not candidates:
         what = f" matching {reference!r}" if reference.strip() else ""
         raise NotFoundError(

@@ -28,7 +28,11 @@ async def _segment_id(state: CallState, flight: str) -> int:
     if not flight.strip() and state.current_segment_id is not None:
         return state.current_segment_id
     seg = await read_service(
-        state, trips.resolve_segment, traveler_id=traveler_id, reference=flight
+        state,
+        trips.resolve_segment,
+        traveler_id=traveler_id,
+        reference=flight,
+        trip_code=state.current_trip_code,  # "the return flight" of the trip discussed
     )
     if seg.id != state.current_segment_id:
         state.options = []
@@ -44,7 +48,8 @@ async def flight_details(context: RunContext[CallState], flight: str = "") -> st
     Args:
         flight: which booked flight: flight number, trip confirmation code, route like
             "SFO to JFK", "to JFK" for the flight arriving there or "from JFK" for the one
-            leaving it; empty for the flight already being discussed
+            leaving it, "return" or "outbound" for a leg of the trip; empty for the flight
+            already being discussed
     """
     state = context.userdata
     traveler_id = require_identified(state)
@@ -60,8 +65,9 @@ async def find_alternative_flights(
     """Find other flights the caller could move a booked flight to, with their fares.
 
     Args:
-        flight: which booked flight: flight number, trip confirmation code or route like
-            "SFO to JFK"; empty for the flight already being discussed
+        flight: which booked flight: flight number, trip confirmation code, route like
+            "SFO to JFK", or "return" or "outbound" for a leg of the trip; empty for the
+            flight already being discussed
         date: the new travel date, e.g. 2025-03-14 or "March 14"; empty for around the booked day
         cabin: economy, premium economy, business or first; empty for the booked cabin
     """
@@ -123,8 +129,9 @@ async def propose_flight_cancellation(context: RunContext[CallState], flight: st
     """Say what cancelling a booked flight gives back and ask to confirm; cancels nothing yet.
 
     Args:
-        flight: which booked flight: flight number, trip confirmation code or route; empty for
-            the flight already being discussed
+        flight: which booked flight: flight number, trip confirmation code, route, or
+            "return" or "outbound" for a leg of the trip; empty for the flight already being
+            discussed
     """
     state = context.userdata
     seg_id = await _segment_id(state, flight)

@@ -372,3 +372,14 @@ async def test_first_as_a_word_of_the_sentence_picks_no_option(db: SessionFactor
     )
     assert "find_alternative_flights" in called[0]
     assert "propose_flight_change" not in called[1], called
+
+
+async def test_the_return_flight_is_not_the_outbound_being_discussed(db: SessionFactory) -> None:
+    state = phone_state(db)
+    called = await rules_engine_call(
+        state, "When does my flight to New York leave?", "Okay, and cancel my return flight please"
+    )
+    assert "propose_flight_cancellation" in called[1], called
+    assert state.pending is not None
+    read_back = state.pending.read_back
+    assert "JFK to SFO" in read_back and "SFO to JFK" not in read_back, read_back

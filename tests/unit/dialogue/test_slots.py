@@ -151,3 +151,12 @@ def test_times_of_day() -> None:
 def test_cities_name_airports() -> None:
     assert slots.city_airports("from San Francisco to London") == ["SFO", "LHR"]
     assert slots.city_airports("my flight") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "leg"),
+    [("cancel my return flight please", "return"), ("the flight back home", "return"),
+     ("move the outbound to Friday", "outbound"), ("my flight to Boston", None)],
+)  # fmt: skip
+def test_trip_leg(text: str, leg: str | None) -> None:
+    assert slots.trip_leg(text) == leg

@@ -204,3 +204,11 @@ def test_a_callers_today_is_the_day_where_the_flight_leaves(db: SessionFactory) 
     assert parse_date("today", today=today) == day
     assert parse_date("tomorrow", today=today) == day + timedelta(days=1)
     assert parse_date(f"{day:%B %-d}", today=today) == day  # not next year's
+
+
+def test_the_return_and_outbound_legs_of_a_trip(db: SessionFactory) -> None:
+    alex = _alex(db)
+    back = trips.resolve_segment(db=db, traveler_id=alex, reference="return", trip_code="NVN7Q2")
+    out = trips.resolve_segment(db=db, traveler_id=alex, reference="outbound", trip_code="NVN7Q2")
+    assert (out.origin, out.destination) == (back.destination, back.origin)
+    assert out.departure_local < back.departure_local

@@ -118,7 +118,8 @@ def extract(kind: str, prop: dict[str, Any], text: str, today: dt.date) -> Any:
 
 def flight_reference(text: str) -> str | None:
     """What a caller calls a flight: "UA 1542", a booking code, "SFO to JFK", "to JFK" (the
-    flight to New York), "from JFK" (the one out of it), "JFK" (either)."""
+    flight to New York), "from JFK" (the one out of it), "JFK" (either), "return" (the flight
+    back) or "outbound"."""
     for found in (slots.flight_numbers(text), slots.confirmation_codes(text)):
         if found:
             return found[0]
@@ -126,7 +127,7 @@ def flight_reference(text: str) -> str | None:
     if len(airports) >= 2:
         return f"{airports[0]} to {airports[1]}"
     if not airports:
-        return None
+        return slots.trip_leg(text)
     direction = slots.airport_direction(text)
     return f"{direction} {airports[0]}" if direction else airports[0]
 

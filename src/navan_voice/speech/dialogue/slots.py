@@ -356,6 +356,25 @@ def times_of_day(text: str) -> list[str]:
     return out
 
 
+_RETURN_LEG = re.compile(
+    r"\b(return (flight|leg|trip)|flights? (back|home)|way (back|home)|coming back|fly(ing)? "
+    r"(back|home))\b",
+    re.IGNORECASE,
+)
+_OUTBOUND_LEG = re.compile(
+    r"\b(outbound|outgoing|flights? out|way there|going out|first leg)\b", re.IGNORECASE
+)
+
+
+def trip_leg(text: str) -> str | None:
+    """ "my return flight", "the flight back" -> "return"; "the outbound" -> "outbound"."""
+    if _RETURN_LEG.search(text):
+        return "return"
+    if _OUTBOUND_LEG.search(text):
+        return "outbound"
+    return None
+
+
 def ordinal(text: str) -> int | None:
     """ "the second one", "option 2", "number three" -> 2, 2, 3; "the last one" -> -1.
 
