@@ -68,7 +68,9 @@ async def find_alternative_flights(
         flight: which booked flight: flight number, trip confirmation code, route like
             "SFO to JFK", or "return" or "outbound" for a leg of the trip; empty for the
             flight already being discussed
-        date: the new travel date, e.g. 2025-03-14 or "March 14"; empty for around the booked day
+        date: the new travel date as the caller said it ("Friday", "tomorrow", "March 14")
+            or as 2025-03-14; the tool counts from the day where the flight leaves; empty
+            for around the booked day
         cabin: economy, premium economy, business or first; empty for the booked cabin
     """
     state = context.userdata

@@ -18,8 +18,9 @@ async def propose_hotel_dates(
     """Price new dates for a hotel stay and read them back; changes nothing yet.
 
     Args:
-        check_in_date: the new check-in date, e.g. 2025-03-14 or "March 14"
-        check_out_date: the new check-out date, e.g. 2025-03-17 or "March 17"
+        check_in_date: the new check-in date as the caller said it ("tomorrow", "March 14")
+            or as 2025-03-14 (the tool counts from the hotel's day)
+        check_out_date: the new check-out date, said the same way, e.g. "March 17"
         hotel: which stay: hotel confirmation code, hotel name or city; empty for the only one
     """
     state = context.userdata
