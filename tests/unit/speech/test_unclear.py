@@ -27,3 +27,20 @@ def test_the_threshold_is_the_setting_and_none_turns_it_off() -> None:
     assert is_unclear(text, -0.7, below=-0.6)
     assert not is_unclear(text, -0.7, below=-0.8)
     assert not is_unclear(text, -5.0, below=None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["The reference number is x y 7 4 9", "My code is N V N 7 Q 2 and my name is Rivera",
+     "It's NVN7Q2, Rivera", "The reference number is next, Y 7 4 9."],
+)  # fmt: skip
+def test_a_code_read_out_is_never_unclear(text: str) -> None:
+    # codes score low in any accent: nothing predicts the next letter
+    assert heard(text, -1.5) == text
+
+
+@pytest.mark.parametrize(
+    "text", ["I can't look, I'm not sure if I can't look, I'm", "It's a great way to go there."]
+)
+def test_contractions_and_words_do_not_read_as_a_code(text: str) -> None:
+    assert heard(text, -1.5) == UNCLEAR
