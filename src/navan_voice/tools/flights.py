@@ -103,13 +103,16 @@ async def propose_flight_change(
     """Price a change to one of the options just listed and read it back; changes nothing yet.
 
     Args:
-        option: the number of the option the caller picked, as read out (1 for the first)
+        option: the number of the option the caller picked, as read out (1 for the first,
+            -1 for the last)
         cabin: economy, premium economy, business or first; empty to keep the booked cabin
     """
     state = context.userdata
     traveler_id = require_identified(state)
     if not state.options or state.current_segment_id is None:
         raise ToolError("I need to look up the alternative flights first.")
+    if option == -1:  # "the last one"
+        option = len(state.options)
     if not 1 <= option <= len(state.options):
         raise ToolError(f"Please pick an option between 1 and {len(state.options)}.")
     chosen = state.options[option - 1]

@@ -383,3 +383,11 @@ async def test_the_return_flight_is_not_the_outbound_being_discussed(db: Session
     assert state.pending is not None
     read_back = state.pending.read_back
     assert "JFK to SFO" in read_back and "SFO to JFK" not in read_back, read_back
+
+
+async def test_the_last_option_is_the_last_one_read_out(db: SessionFactory) -> None:
+    state = phone_state(db)
+    called = await rules_engine_call(state, "I need to change my flight UA 1542", "The last one")
+    assert "propose_flight_change" in called[1], called
+    assert state.pending is not None and state.options
+    assert state.pending.quote.option_id == state.options[-1].id  # type: ignore[union-attr]
