@@ -74,6 +74,10 @@ _HEDGE = re.compile(
     r"what|how|why|when|where|which|who|not|don'?t|no)\b",
     re.IGNORECASE,
 )
+# assent that happens to use a question word ("yes, that's what I want")
+_JUST_WHAT_I_WANT = re.compile(
+    r"\b(that'?s|that is|exactly|just) what i (want|wanted|need|needed|asked for)\b", re.I
+)
 # what else a plain yes may say ("yes please, go ahead and do it", "that's fine, thank you")
 _ASSENT_WORDS = {
     "yes", "yeah", "yep", "yup", "sure", "correct", "right", "ok", "okay", "alright", "please",
@@ -90,6 +94,7 @@ def is_plain_yes(text: str, question: str = "") -> bool:
     """A "yes" that is only that: no hedge ("yes, but Friday", "okay wait", a question) and no
     word beyond assent and the words of the ``question`` it answers ("yes, cancel it" to a
     cancellation's read-back). Only a plain yes confirms a change (speech/dialogue/rules.py)."""
+    text = _JUST_WHAT_I_WANT.sub(" ", text)
     if not is_yes(text) or _HEDGE.search(text):
         return False
     allowed = _ASSENT_WORDS | set(words(question))
