@@ -72,6 +72,10 @@ class ConflictError(DomainError):
     """The record changed under us (e.g. two simultaneous changes of one segment)."""
 
 
+class PriceChangedError(ConflictError):
+    """The price of a change moved between its read-back and the caller's yes."""
+
+
 class DataUnavailableError(NavanError):
     """The database or another back end is down."""
 

@@ -244,8 +244,11 @@ class CallRecorder:
         explicit = getattr(self.state, "outcome", None) or tags_of(self.state).get("outcome")
         if explicit in ("resolved", "transferred", "abandoned"):
             return str(explicit)
-        if any("human" in a or "transfer" in a for a in self.agents):
+        # the person hand-off is the escalation agent (agent id "escalation_agent")
+        if any(w in a for a in self.agents for w in ("human", "transfer", "escalation")):
             return "transferred"
+        if getattr(self.state, "pending", None) is not None:
+            return "abandoned"  # the caller left a change read back and never answered it
         ok_tools = [t for t in self.tool_calls if not t["is_error"]]
         return "resolved" if ok_tools and self.turns.turns else "abandoned"
 
@@ -266,6 +269,10 @@ class CallRecorder:
     def _row(self) -> dict[str, Any]:
         st = self.state
         tags = dict(tags_of(st))
+        pending = getattr(st, "pending", None)
+        if pending is not None:
+            # a change read back and never confirmed: kept with the call for a colleague
+            tags["unconfirmed_change"] = str(getattr(pending, "read_back", pending))
         return {
             "id": self.call_id,
             "room": str(getattr(st, "room", "") or ""),

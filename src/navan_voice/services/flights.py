@@ -22,6 +22,7 @@ from navan_voice.domain.errors import (
     InvalidRequestError,
     NotFoundError,
     PolicyViolationError,
+    PriceChangedError,
 )
 from navan_voice.domain.models import (
     CABIN_RANK,
@@ -244,10 +245,10 @@ def change_flight(
                 "so I did not apply it. Let me check the booking again."
             )
         if fresh.total_due_cents != quote.total_due_cents:
-            raise ConflictError(
+            raise PriceChangedError(
                 f"The price moved since I read it back: it is now "
                 f"{format_money(fresh.total_due_cents)} instead of "
-                f"{format_money(quote.total_due_cents)}. Shall I quote it again?"
+                f"{format_money(quote.total_due_cents)}."
             )
         waiting = repo.pending_approval(session, seg.id)  # one change waits at a time
         if fresh.needs_approval and waiting is not None:

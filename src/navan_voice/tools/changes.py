@@ -7,6 +7,7 @@ import logging
 from livekit.agents import RunContext, function_tool
 from livekit.agents.llm import ToolError
 
+from navan_voice.domain.errors import DataUnavailableError, PriceChangedError
 from navan_voice.domain.models import (
     CancelQuote,
     ChangeOutcome,
@@ -17,7 +18,7 @@ from navan_voice.domain.models import (
 from navan_voice.services import flights, hotels
 from navan_voice.tools import speech
 from navan_voice.tools._call import call_service, require_identified
-from navan_voice.tools.state import CallState
+from navan_voice.tools.state import CallState, PendingChange
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,37 @@ async def confirm_change(context: RunContext[CallState]) -> str:
             "There is no change waiting for confirmation; tell me what you would like to change."
         )
     state.pending = None  # one answer per read-back, whatever happens next
+    try:
+        return await _apply(state, pending, traveler_id)
+    except ToolError as e:
+        cause = e.__cause__
+        if isinstance(cause, DataUnavailableError):
+            # nothing was written: the change stays read back, for a yes once the bookings
+            # answer again or for the colleague's case
+            state.pending = pending
+            state.note(f"Not done, bookings unavailable: {pending.read_back}")
+        elif isinstance(cause, PriceChangedError) and isinstance(pending.quote, ChangeQuote):
+            return await _quote_again(state, pending.quote, traveler_id, str(cause))
+        raise
+
+
+async def _quote_again(state: CallState, old: ChangeQuote, traveler_id: int, why: str) -> str:
+    """The price moved after the read-back: read the change back at the new price (the yes
+    that follows confirms that one)."""
+    fresh = await call_service(
+        flights.quote_flight_change,
+        db=state.db,
+        traveler_id=traveler_id,
+        segment_id=old.segment_id,
+        option_id=old.option_id,
+        cabin=old.cabin,
+    )
+    read_back = speech.change_read_back(fresh)
+    state.pending = PendingChange(fresh, read_back)
+    return f"{why} {read_back}"
+
+
+async def _apply(state: CallState, pending: PendingChange, traveler_id: int) -> str:
     quote = pending.quote
     common = {"db": state.db, "traveler_id": traveler_id, "call_id": state.call_id}
     if isinstance(quote, ChangeQuote):

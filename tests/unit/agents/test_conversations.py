@@ -391,3 +391,127 @@ async def test_the_last_option_is_the_last_one_read_out(db: SessionFactory) -> N
     assert "propose_flight_change" in called[1], called
     assert state.pending is not None and state.options
     assert state.pending.quote.option_id == state.options[-1].id  # type: ignore[union-attr]
+
+
+async def test_a_price_that_moved_after_the_read_back_is_read_back_again(
+    db: SessionFactory,
+) -> None:
+    """Another channel sells seats between the read-back and the yes: nothing is charged at
+    the old price, the change is read back at the new one, and the next yes makes it."""
+    from sqlalchemy import text
+
+    from navan_voice.speech.dialogue import LocalDialogueLLM, RulesEngine
+
+    state = phone_state(db)
+    turns = ["I need to change my flight UA 1542", "The first one"]
+
+    await prepare_call(state)
+    async with AgentSession[CallState](
+        llm=LocalDialogueLLM(RulesEngine()), userdata=state
+    ) as session:
+        await session.start(build_first_agent(state))
+        for words in turns:
+            await session.run(user_input=words)
+        old = state.pending
+        assert old is not None
+        with transaction(db) as s:
+            s.execute(text("update scheduled_fares set fare_cents = fare_cents + 5000"))
+        result = await session.run(user_input="Yes")
+        said = " ".join(
+            e.item.text_content or ""  # type: ignore[union-attr]
+            for e in result.events
+            if e.type == "message"
+        )
+        assert "The price moved" in said and "Shall I go ahead?" in said, said
+        assert state.pending is not None and state.pending is not old
+        assert not any("Flight change" in n for n in state.notes), "changed at the old price"
+        await session.run(user_input="Yes")
+    assert state.pending is None
+    assert any("Flight change" in n or "Flight changed" in n for n in state.notes), state.notes
+
+
+async def test_a_yes_while_the_bookings_are_down_keeps_the_change_for_later(
+    db: SessionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database is unavailable when the caller says yes: nothing is written, the change
+    stays read back (for a yes once it answers, or the colleague's case), and a note says so."""
+    from navan_voice.domain.errors import DataUnavailableError
+    from navan_voice.services import flights
+
+    state = phone_state(db)
+    await rules_engine_call(state, "I need to change my flight UA 1542", "The first one")
+    pending = state.pending
+    assert pending is not None
+
+    def down(**_: object) -> None:
+        raise DataUnavailableError("The booking system is not answering; please try again.")
+
+    monkeypatch.setattr(flights, "change_flight", down)
+    from livekit.agents.llm import ToolError
+
+    from navan_voice.tools.changes import confirm_change
+
+    class Context:  # confirm_change reads only the call state from its run context
+        userdata = state
+
+    with pytest.raises(ToolError, match="not answering"):
+        await confirm_change(Context())  # type: ignore[arg-type]
+    assert state.pending is pending
+    assert any("bookings unavailable" in n for n in state.notes)
+    assert "Not yet confirmed" in state.briefing("")
+
+
+async def recorded_call(
+    state: CallState, db: SessionFactory, folder: object, *turns: str
+) -> dict[str, object]:
+    """A call with the real recorder and the offline rules engine; the caller hangs up after
+    ``turns``. Returns the recording's metadata."""
+    import json
+    from pathlib import Path
+
+    from navan_voice.config import Settings
+    from navan_voice.recording.api import attach
+    from navan_voice.speech.dialogue import LocalDialogueLLM, RulesEngine
+
+    await prepare_call(state)
+    settings = Settings(data_dir=Path(str(folder)), database_url="")
+    session = AgentSession[CallState](llm=LocalDialogueLLM(RulesEngine()), userdata=state)
+    recorder = attach(session, state, settings=settings, session_factory=db)
+    await session.start(build_first_agent(state))
+    await recorder.start()
+    for words in turns:
+        await session.run(user_input=words)
+    await session.aclose()  # the caller hangs up
+    await recorder.aclose()
+    meta: dict[str, object] = json.loads((recorder.folder / "metadata.json").read_text())
+    return meta
+
+
+async def test_a_caller_who_hangs_up_after_the_read_back_leaves_it_with_the_call(
+    db: SessionFactory, tmp_path: object
+) -> None:
+    """The recording's metadata and the calls index keep the change read back and never
+    answered, and the call counts as abandoned, not resolved."""
+    from navan_voice.recording.index import get_call
+
+    state = phone_state(db)
+    meta = await recorded_call(
+        state, db, tmp_path, "I need to change my flight UA 1542", "The first one"
+    )
+    assert state.pending is not None
+    assert meta["outcome"] == "abandoned"
+    assert meta["tags"]["unconfirmed_change"] == state.pending.read_back  # type: ignore[index]
+    detail = get_call(db, state.call_id)
+    assert detail is not None and detail.call.outcome == "abandoned"
+
+
+async def test_a_call_handed_to_a_person_counts_as_transferred(
+    db: SessionFactory, tmp_path: object
+) -> None:
+    async def desk(request: TransferRequest) -> None:
+        return None
+
+    state = phone_state(db, transfer_to_human=desk)
+    meta = await recorded_call(state, db, tmp_path, "I want to talk to a person please")
+    assert "escalation_agent" in meta["agents"]  # type: ignore[operator]
+    assert meta["outcome"] == "transferred"

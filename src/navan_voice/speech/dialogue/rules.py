@@ -216,11 +216,11 @@ class RulesEngine:
         """The read-back of a change proposed and not yet confirmed or dropped ("To confirm:
         ... Shall I go ahead?"), as its tool gave it; None when there is none."""
         for event in reversed(conv.tool_events()):
-            if "confirm" in event.name or _DISCARD.search(event.name):
-                return None  # settled (or failed while settling: its own words say what next)
             output = (event.output or "").strip()
             if not event.is_error and _CONFIRM_QUESTION.search(output):
-                return output
+                return output  # a proposal's, or a confirmation's new one (the price moved)
+            if "confirm" in event.name or _DISCARD.search(event.name):
+                return None  # settled (or failed while settling: its own words say what next)
         return None
 
     def _has_content(self, low: str) -> bool:
