@@ -393,6 +393,9 @@ def cancel_segment(
         before = snapshot(seg, *SEGMENT_FIELDS)
         seg.status = SegmentStatus.CANCELLED
         _release_seat(session, seg)
+        if (waiting := repo.pending_approval(session, seg.id)) is not None:
+            waiting.status = ApprovalStatus.REJECTED  # nothing left to approve
+            waiting.reason += " (withdrawn: the flight was cancelled)"
         session.flush()
         audit(
             session,

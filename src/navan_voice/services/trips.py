@@ -45,7 +45,12 @@ def list_upcoming_trips(
         trips = [repo.to_trip(row) for row in repo.trips_ending_after(session, traveler_id, day)]
     if today is not None:
         return trips
-    return [trip for trip in trips if trip.end_date >= trip_today(trip, moment)]
+    return [
+        trip
+        for trip in trips
+        if trip.end_date >= trip_today(trip, moment)
+        or any(departure_utc(seg) > moment for seg in trip.segments)  # a red-eye still to go
+    ]
 
 
 def trip_today(trip: Trip, now: datetime) -> date:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from livekit.agents import RunContext, function_tool
+from livekit.agents.llm import ToolError
 
 from navan_voice.domain.models import format_money
 from navan_voice.services import hotels, trips
@@ -13,23 +14,33 @@ from navan_voice.tools.state import CallState, PendingChange
 
 @function_tool
 async def propose_hotel_dates(
-    context: RunContext[CallState], check_in_date: str, check_out_date: str, hotel: str = ""
+    context: RunContext[CallState],
+    check_in_date: str = "",
+    check_out_date: str = "",
+    hotel: str = "",
 ) -> str:
     """Price new dates for a hotel stay and read them back; changes nothing yet.
 
     Args:
         check_in_date: the new check-in date as the caller said it ("tomorrow", "March 14")
-            or as 2025-03-14 (the tool counts from the hotel's day)
-        check_out_date: the new check-out date, said the same way, e.g. "March 17"
+            or as 2025-03-14 (the tool counts from the hotel's day); empty to keep the booked one
+        check_out_date: the new check-out date, said the same way, e.g. "March 17"; empty to
+            keep the booked one
         hotel: which stay: hotel confirmation code, hotel name or city; empty for the only one
     """
     state = context.userdata
     traveler_id = require_identified(state)
+    if not check_in_date.strip() and not check_out_date.strip():
+        raise ToolError("Which dates would you like: the new check-in, check-out, or both?")
     stay = await read_service(state, trips.resolve_hotel, traveler_id=traveler_id, reference=hotel)
     # dates count from the hotel's day; a stay already begun may keep its check-in date
     today = await read_service(state, trips.booking_today, traveler_id=traveler_id, stay_id=stay.id)
-    check_in = caller_date(check_in_date, today, earliest=stay.check_in)
-    check_out = caller_date(check_out_date, today)
+    check_in = (
+        caller_date(check_in_date, today, earliest=stay.check_in)
+        if check_in_date.strip()
+        else stay.check_in
+    )
+    check_out = caller_date(check_out_date, today) if check_out_date.strip() else stay.check_out
     state.current_hotel_id = stay.id
     quote = await read_service(
         state,

@@ -515,3 +515,25 @@ async def test_a_call_handed_to_a_person_counts_as_transferred(
     meta = await recorded_call(state, db, tmp_path, "I want to talk to a person please")
     assert "escalation_agent" in meta["agents"]  # type: ignore[operator]
     assert meta["outcome"] == "transferred"
+
+
+async def test_a_new_check_out_alone_keeps_the_booked_check_in(db: SessionFactory) -> None:
+    from datetime import timedelta
+
+    from navan_voice.services import trips
+
+    state = phone_state(db)
+    await prepare_call(state)
+    assert state.traveler_id is not None
+    stay = trips.resolve_hotel(db=db, traveler_id=state.traveler_id, reference="New York")
+    later = stay.check_out + timedelta(days=2)
+    called = await rules_engine_call(
+        state,
+        "I need to change my hotel in New York",
+        f"Change my checkout from {stay.check_out:%B} {stay.check_out.day} to "
+        f"{later:%B} {later.day}",
+    )
+    assert "propose_hotel_dates" in called[1], called
+    quote = state.pending.quote if state.pending else None
+    assert quote is not None
+    assert (quote.new_check_in, quote.new_check_out) == (stay.check_in, later)  # type: ignore[union-attr]

@@ -54,7 +54,10 @@ def test_paired_dates_take_the_dates_in_order() -> None:
     [(("move it to May 12 to May 15", "Actually, can I check out on the 14th instead?"),
       "2026-05-12", "2026-05-14"),
      (("move it to May 12 to May 15", "Check in on May 13 instead"), "2026-05-13", "2026-05-15"),
-     (("I'd like to check out May 20 and check in May 16",), "2026-05-16", "2026-05-20")],
+     (("I'd like to check out May 20 and check in May 16",), "2026-05-16", "2026-05-20"),
+     (("move it to May 12 to May 15", "Change my checkout from May 15 to May 17"),
+      "2026-05-12", "2026-05-17"),
+     (("Move it to May 12 and check out May 15",), "2026-05-12", "2026-05-15")],
 )  # fmt: skip
 def test_a_date_said_for_one_end_of_the_stay_goes_there(
     turns: tuple[str, ...], check_in: str, check_out: str
@@ -274,3 +277,23 @@ def test_needle_never_confirms_a_change_on_its_own() -> None:
     answer = "Yes, I want to change my hotel dates"
     decision = engine.decide(read_back_then(READ_BACK, answer), [CONFIRM, PROPOSE, HOTEL_DATES])
     assert decision.tool != "confirm_change", decision
+
+
+@pytest.mark.parametrize(
+    "answer", ["No, not the first one", "No thanks, I'll keep my flight", "No, leave it"]
+)
+def test_a_no_that_names_what_it_keeps_is_a_decline(answer: str) -> None:
+    discard = ToolSpec("discard_pending_change", "Drop the change just read back.", {})
+    decision = RulesEngine(today=lambda: TODAY).decide(
+        read_back_then(READ_BACK, answer), [CONFIRM, PROPOSE, discard]
+    )
+    assert decision.tool == "discard_pending_change", decision
+
+
+def test_a_yes_with_more_in_it_never_drops_the_change() -> None:
+    discard = ToolSpec("discard_pending_change", "Drop the change just read back.", {})
+    decision = RulesEngine(today=lambda: TODAY).decide(
+        read_back_then(READ_BACK, "Yes, but how much is the change again?"),
+        [CONFIRM, PROPOSE, discard],
+    )
+    assert decision.tool not in ("confirm_change", "discard_pending_change"), decision

@@ -127,7 +127,10 @@ def test_ordinal(text: str, n: int | None) -> None:
     ("text", "plain"),
     [("Yes", True), ("Yes, please go ahead.", True), ("That's fine, thank you", True),
      ("Yes, cancel it", True),  # "cancel" is in the read-back it answers
-     ("Yes, that's what I want.", True), ("Yep, go for it", True),
+     ("Yes, that's what I want.", True), ("Yep, go for it", True), ("Yes, I'm sure", True),
+     ("Sure thing", True), ("Yes, no problem", True), ("Yes, please cancel my flight", True),
+     ("Yes, the third one", False), ("Yes, to Boston", False),
+     ("Yes, and change my hotel too", False),
      ("Yes, but make it Friday instead", False), ("Okay wait", False),
      ("Sure, how much is it?", False), ("Yes, I want to change my hotel dates", False),
      ("No", False)],

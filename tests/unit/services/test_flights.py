@@ -176,6 +176,20 @@ def test_one_change_waits_for_approval_at_a_time(db: SessionFactory) -> None:
     assert _approvals(db, seg.id) == [(first.id, "rejected")]
 
 
+def test_cancelling_a_flight_withdraws_the_change_waiting_for_approval(db: SessionFactory) -> None:
+    alex = _traveler(db)
+    seg = trips.resolve_segment(db=db, traveler_id=alex, reference="UA 1542")
+    option = flights.find_alternatives(db=db, traveler_id=alex, segment_id=seg.id)[0]
+    _dear(db, option.id, seg.fare_cents + 100_000)
+    quote = flights.quote_flight_change(
+        db=db, traveler_id=alex, segment_id=seg.id, option_id=option.id
+    )
+    flights.change_flight(db=db, traveler_id=alex, quote=quote, call_id="call-w")
+    cancel = flights.quote_cancellation(db=db, traveler_id=alex, segment_id=seg.id)
+    flights.cancel_segment(db=db, traveler_id=alex, quote=cancel, call_id="call-w")
+    assert _approvals(db, seg.id) == [(option.id, "rejected")]
+
+
 def _seats(db: SessionFactory, flight_number: str, departure_local: object) -> int:
     with transaction(db) as s:
         flight = s.scalars(

@@ -183,6 +183,9 @@ def test_an_evening_flight_on_a_trips_last_day_is_still_upcoming(db: SessionFact
     assert now.date() > day  # the UTC day has moved on
     found = trips.resolve_segment(db=db, traveler_id=alex, reference=flight, now=now)
     assert found.flight_number == flight
+    # at 9:30 pm it is tomorrow where the trip ends (New York) too: the flight is still to go
+    late = local_to_utc(datetime.combine(day, time(21, 30)), "America/Los_Angeles")
+    assert trips.resolve_segment(db=db, traveler_id=alex, reference=flight, now=late)
     assert "NVZ1Z1" in [t.confirmation_code for t in trips.list_upcoming_trips(
         db=db, traveler_id=alex, now=now)]  # fmt: skip
     # once it has left, the trip is over

@@ -172,18 +172,20 @@ def _date_role(name: str) -> str | None:
     return None
 
 
-def _role_dates(text: str, today: dt.date) -> dict[str, str]:
+def _role_dates(text: str, today: dt.date) -> tuple[dict[str, str], list[str]]:
     """Dates the caller tied to an end of the stay: "check out on the 20th" -> {"out": ...}:
-    the first date after each role word, before the next one."""
+    the last date after each role word, before the next one ("change my checkout from the
+    20th to the 22nd": the 22nd); and the dates said before the first role word."""
     marks = list(_ROLE_WORDS.finditer(text))
     tagged: dict[str, str] = {}
+    free = _all_of("date", text[: marks[0].start()], today) if marks else []
     for i, mark in enumerate(marks):
         end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
         found = _all_of("date", text[mark.end() : end], today)
         role = "in" if mark.group("in") else "out"
         if found and role not in tagged:
-            tagged[role] = found[0]
-    return tagged
+            tagged[role] = found[-1]
+    return tagged, free
 
 
 def fill_arguments(
@@ -207,12 +209,18 @@ def fill_arguments(
             # unless the caller said which date is which ("check out on the 20th instead")
             for text in reversed(users if kind == "date" else users[-1:]):
                 found = _all_of(kind, text, today)
-                tagged = _role_dates(text, today) if role else {}
+                tagged, free = _role_dates(text, today) if role else ({}, [])
                 if role in tagged:
                     value = tagged[role]
                     break
-                if tagged and len(found) < 2:
-                    continue  # a date said for the other end of the stay: look further back
+                if tagged:
+                    # "move it to May 12 and check out May 15": the date said before the role
+                    # words is the other end; none ("check out from the 20th to the 22nd"):
+                    # this end was said earlier
+                    if free:
+                        value = free[0]
+                        break
+                    continue
                 if len(found) > nth:
                     value = found[nth]
                     break

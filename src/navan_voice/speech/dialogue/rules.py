@@ -37,6 +37,11 @@ _CONFIRM_QUESTION = re.compile(
 )
 
 
+# a "no" that names what it declines or keeps: a decline, whatever option or date it names
+_KEEP_AS_IS = re.compile(
+    r"\bnot (the|that|this|today|tomorrow|on)\b|\b(keep|leave|original|either|stay with)\b",
+    re.IGNORECASE,
+)
 _DISCARD = re.compile(r"discard|decline|reject|abandon|drop_pending", re.IGNORECASE)
 
 
@@ -150,7 +155,7 @@ class RulesEngine:
         )
         if answering:
             # only a plain yes confirms: "yes, but Friday", "okay wait, how much?" do not
-            if slots.is_plain_yes(low, prev_assistant):
+            if slots.is_plain_yes(low, prev_assistant, self._today()):
                 events = conv.tool_events()
                 confirm = confirm_tool(specs, events[-1].name if events else None)
                 if confirm is not None:
@@ -162,7 +167,10 @@ class RulesEngine:
                 if drop is not None and not drop.required:
                     return Decision(tool=drop.name, reason="declined")
                 return Decision(text=replies.DECLINED, reason="declined")
-        decision = self._tool_for(conv, specs, text, ask_missing=True)
+        # a yes with more in it is never a "no": whatever else it asks, the change is not dropped
+        yes = slots.is_yes(low) and not slots.is_no(low)
+        usable = [s for s in specs if not (yes and _DISCARD.search(s.name))]
+        decision = self._tool_for(conv, usable, text, ask_missing=True)
         if decision is not None:
             return decision
         # a change read back and not yet settled, and the caller answers it without a plain
@@ -225,10 +233,14 @@ class RulesEngine:
 
     def _has_content(self, low: str) -> bool:
         """A "no" that carries a new request ("no, I want to cancel instead", "wait, the third
-        one instead", "no, Friday"): not a plain decline."""
+        one instead", "no, Friday"): not a plain decline. "No, not the first one", "no, keep
+        my flight", "no, leave it" are declines."""
+        if len(slots.words(low)) > 7:
+            return True
+        if _KEEP_AS_IS.search(low):
+            return False
         return (
-            len(slots.words(low)) > 7
-            or "instead" in slots.words(low)
+            "instead" in slots.words(low)
             or slots.ordinal(low) is not None
             or bool(slots.dates(low, self._today()))
         )

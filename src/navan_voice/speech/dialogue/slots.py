@@ -32,7 +32,8 @@ _SMALL_NUMBERS = {
 _YES = re.compile(
     r"^\s*((actually|well|um|uh|oh|hmm),?\s+)?"
     r"(yes|yeah|yep|yup|sure|correct|right|ok(ay)?|please do|go ahead|do it|confirm(ed)?|"
-    r"that'?s (right|correct|fine|good)|sounds good|absolutely|of course|affirmative|please)\b",
+    r"that'?s (right|correct|fine|good)|sounds (good|great|fine)|absolutely|of course|"
+    r"affirmative|please|agreed|i agree|let'?s do (it|that)|perfect)\b",
     re.IGNORECASE,
 )
 _NO = re.compile(
@@ -74,31 +75,38 @@ _HEDGE = re.compile(
     r"what|how|why|when|where|which|who|not|don'?t|no)\b",
     re.IGNORECASE,
 )
-# assent that happens to use a question word ("yes, that's what I want")
-_JUST_WHAT_I_WANT = re.compile(
-    r"\b(that'?s|that is|exactly|just) what i (want|wanted|need|needed|asked for)\b", re.I
+# assent that happens to use a question or negative word ("that's what I want", "no problem")
+_PLAIN_ASSENT = re.compile(
+    r"\b(that'?s|that is|exactly|just) what i (want|wanted|need|needed|asked for)\b"
+    r"|\bno (problem|worries)\b|\bnot a problem\b",
+    re.IGNORECASE,
 )
-# what else a plain yes may say ("yes please, go ahead and do it", "that's fine, thank you")
-_ASSENT_WORDS = {
-    "yes", "yeah", "yep", "yup", "sure", "correct", "right", "ok", "okay", "alright", "please",
-    "do", "it", "go", "ahead", "that", "that's", "thats", "is", "fine", "good", "great",
-    "perfect", "sounds", "absolutely", "of", "course", "affirmative", "exactly", "definitely",
-    "confirm", "confirmed", "proceed", "book", "thanks", "thank", "you", "i", "i'd", "would",
-    "like", "want", "to", "let's", "lets", "and", "all", "works", "for", "me", "the", "with",
-    "make", "change", "one", "this", "just", "then", "so", "well", "um", "uh", "oh", "hmm",
-    "actually", "very", "much", "really",
-}  # fmt: skip
+_HOTEL_WORDS = re.compile(
+    r"\b(hotels?|rooms?|stays?|nights?|check[\s-]?(in|out)|checkout)\b", re.IGNORECASE
+)
+_FLIGHT_WORDS = re.compile(r"\b(flights?|planes?|fly|flying|seats?)\b", re.IGNORECASE)
 
 
-def is_plain_yes(text: str, question: str = "") -> bool:
-    """A "yes" that is only that: no hedge ("yes, but Friday", "okay wait", a question) and no
-    word beyond assent and the words of the ``question`` it answers ("yes, cancel it" to a
-    cancellation's read-back). Only a plain yes confirms a change (speech/dialogue/rules.py)."""
-    text = _JUST_WHAT_I_WANT.sub(" ", text)
+def is_plain_yes(text: str, question: str = "", today: dt.date | None = None) -> bool:
+    """A "yes" to ``question`` (a read-back) that is only that: no hedge ("yes, but Friday",
+    "okay wait", a question) and nothing the read-back did not say: no option, flight number,
+    code, date or airport of its own, and no hotel in answer to a flight (or the reverse).
+    Only a plain yes confirms a change (speech/dialogue/rules.py); "yes, I'm sure", "yes,
+    cancel my flight", "yes, change the dates" are plain."""
+    text = _PLAIN_ASSENT.sub(" ", text)
     if not is_yes(text) or _HEDGE.search(text):
         return False
-    allowed = _ASSENT_WORDS | set(words(question))
-    return all(w in allowed for w in words(text))
+    if ordinal(text) is not None or flight_numbers(text) or confirmation_codes(text):
+        return False
+    day = today or dt.date.today()
+    if set(dates(text, day)) - set(dates(question, day)):
+        return False
+    said = set(airport_codes(text) + city_airports(text))
+    if said - set(airport_codes(question) + city_airports(question)):
+        return False
+    about_hotel = bool(_HOTEL_WORDS.search(question))
+    other = _FLIGHT_WORDS if about_hotel else _HOTEL_WORDS
+    return not other.search(text)
 
 
 def is_garbled(text: str) -> bool:
