@@ -62,8 +62,14 @@ class EscalationAgent(NavanAgent):
             await hook(request)
         except Exception:
             logger.exception("transfer of call %s failed", self.state.call_id)
+            self.state.tags["transfer_failed"] = self.reason or "yes"
+            follow_up = (
+                "a colleague will follow up on the case by email"
+                if reference
+                else "our systems could not save a case either, so ask them to call back "
+                "later or email support"
+            )
             self.session.generate_reply(
-                instructions="Apologise: the transfer did not go through; a colleague will "
-                "follow up on the case by email.",
+                instructions=f"Apologise: the transfer did not go through; {follow_up}.",
                 tool_choice="none",
             )

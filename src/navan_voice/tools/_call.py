@@ -6,6 +6,7 @@ import asyncio
 import functools
 import logging
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import date
 from typing import Any, TypeVar
 
@@ -18,6 +19,8 @@ from navan_voice.tools.state import CallState
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+# the call a service runs for, for its error log (set by read_service, in the tool's task)
+CALL_ID: ContextVar[str] = ContextVar("navan_call_id", default="unknown")
 
 
 async def call_service(fn: Callable[..., T], /, **kwargs: Any) -> T:
@@ -31,7 +34,9 @@ async def call_service(fn: Callable[..., T], /, **kwargs: Any) -> T:
     except (DomainError, DataUnavailableError) as e:
         raise ToolError(str(e)) from e
     except Exception as e:
-        logger.exception("service %s failed", getattr(fn, "__name__", fn))
+        # the call's id, so a worker log with several calls can be matched to the recording
+        call = kwargs.get("call_id") or CALL_ID.get()
+        logger.exception("service %s failed (call %s)", getattr(fn, "__name__", fn), call)
         raise ToolError(
             "Something went wrong on my side; I can open a support case so a colleague follows up."
         ) from e
@@ -41,6 +46,7 @@ async def read_service(state: CallState, fn: Callable[..., T], /, **kwargs: Any)
     """``call_service`` for a read of the call's database (``db`` is the call's): on the
     look-ahead's copy of the state the read is kept for the real turn, and the real turn takes
     a read kept for it instead of reading again (tools/reads_ahead.py)."""
+    CALL_ID.set(state.call_id)
     reads = state.reads_ahead
     key = reads.key(fn, kwargs)
     if state.ahead:

@@ -7,14 +7,21 @@ import logging
 from collections.abc import Callable
 
 from livekit.agents import RunContext, function_tool
+from livekit.agents.llm import ToolError
 
-from navan_voice.domain.errors import DataUnavailableError
+from navan_voice.domain.errors import CallerNotIdentifiedError, DataUnavailableError
 from navan_voice.domain.models import Traveler
 from navan_voice.services import identity
 from navan_voice.tools._call import read_service
 from navan_voice.tools.state import CallState
 
 logger = logging.getLogger(__name__)
+
+# wrong code or name this many times: the caller is offered a person instead of a fourth try
+MAX_IDENTIFY_ATTEMPTS = 3
+# the same words as the dialogue's offer (speech/dialogue/replies.OFFER_COLLEAGUE), so a "yes"
+# to it hands the call over
+OFFER_PERSON = "Would you like me to connect you with a colleague?"
 
 
 def remember(state: CallState, traveler: Traveler, how: str) -> None:
@@ -77,12 +84,21 @@ async def identify_caller(
         last_name: the caller's last name as on the booking
     """
     state = context.userdata
-    traveler = await read_service(
-        state,
-        identity.identify_by_confirmation,
-        confirmation_code=confirmation_code,
-        last_name=last_name,
-    )
+    try:
+        traveler = await read_service(
+            state,
+            identity.identify_by_confirmation,
+            confirmation_code=confirmation_code,
+            last_name=last_name,
+        )
+    except ToolError as e:
+        if not isinstance(e.__cause__, CallerNotIdentifiedError):
+            raise
+        state.failed_identifications += 1
+        if state.failed_identifications < MAX_IDENTIFY_ATTEMPTS:
+            raise
+        state.note(f"Not identified after {state.failed_identifications} tries.")
+        raise ToolError(f"{e} {OFFER_PERSON}") from e
     remember(state, traveler, "confirmation code")
     state.current_trip_code = confirmation_code.upper().replace(" ", "")
     return f"Thanks, {traveler.first_name}, I found your profile. What can I help you with?"

@@ -71,6 +71,7 @@ class CallState:
     notes: list[str] = field(default_factory=list)  # what happened, for a human's summary
     tags: dict[str, str] = field(default_factory=dict)  # free labels for recordings/analytics
     case_reference: str | None = None
+    failed_identifications: int = 0  # wrong confirmation code / last name so far
     room: str = ""  # the LiveKit room of the call (for recordings and logs)
     extra_tools: list[Any] = field(default_factory=list)  # call-wide tools every agent offers
     # the first words of an outbound call (e.g. a disruption notice), said instead of a greeting

@@ -537,3 +537,39 @@ async def test_a_new_check_out_alone_keeps_the_booked_check_in(db: SessionFactor
     quote = state.pending.quote if state.pending else None
     assert quote is not None
     assert (quote.new_check_in, quote.new_check_out) == (stay.check_in, later)  # type: ignore[union-attr]
+
+
+async def test_three_wrong_codes_offer_a_person_and_yes_hands_the_call_over(
+    db: SessionFactory,
+) -> None:
+    from navan_voice.speech.dialogue import LocalDialogueLLM, RulesEngine
+    from navan_voice.tools.identity import OFFER_PERSON
+
+    transfers: list[TransferRequest] = []
+
+    async def desk(request: TransferRequest) -> None:
+        transfers.append(request)
+
+    # an unknown number: the caller must identify by code and last name
+    state = CallState(
+        call_id="test-call", db=db, channel=Channel.PHONE, caller_phone="+14155550999",
+        transfer_to_human=desk,
+    )  # fmt: skip
+    await prepare_call(state)
+    async with AgentSession[CallState](
+        llm=LocalDialogueLLM(RulesEngine()), userdata=state
+    ) as session:
+        await session.start(build_first_agent(state))
+        said = ""
+        for code in ("NVZZZ1", "NVZZZ2", "NVZZZ3"):
+            result = await session.run(user_input=f"My code is {code} and my last name is Rivera")
+            said = " ".join(
+                e.item.text_content or ""  # type: ignore[union-attr]
+                for e in result.events
+                if e.type == "message"
+            )
+        assert said.strip().endswith(OFFER_PERSON), said
+        result = await session.run(user_input="Yes please")
+        result.expect.next_event().is_function_call(name="transfer_to_human")
+    assert state.failed_identifications == 3
+    assert len(transfers) == 1 and "could not be identified" in transfers[0].summary

@@ -140,11 +140,12 @@ class RulesEngine:
                 human = human_tool(specs)
                 if human is None:
                     return Decision(text=replies.NO_COLLEAGUE_HERE, reason="no colleague here")
-                reason = (
-                    "the caller could not be understood (perhaps another language)"
-                    if prev_assistant.strip() == replies.NOT_CAUGHT_AGAIN
-                    else "something went wrong on our side during the request"
-                )
+                if prev_assistant.strip() == replies.NOT_CAUGHT_AGAIN:
+                    reason = "the caller could not be understood (perhaps another language)"
+                elif "could not find a booking" in prev_assistant:
+                    reason = "the caller could not be identified by code and last name"
+                else:
+                    reason = "something went wrong on our side during the request"
                 # the person tool's arguments (transfer_to_human: its reason) all say why
                 args = {p: reason for p in human.required}
                 return Decision(tool=human.name, arguments=args, reason="colleague accepted")
