@@ -290,8 +290,7 @@ def change_flight(
         before = snapshot(seg, *SEGMENT_FIELDS)
         if waiting is not None:
             # the request was for the flight this one replaces: nothing is left to approve
-            waiting.status = ApprovalStatus.REJECTED
-            waiting.reason += " (withdrawn: the flight was changed without it)"
+            _withdraw(session, waiting, "the flight was changed without it", call_id, moment)
         _release_seat(session, seg)
         seg.flight_number = flight.flight_number
         seg.carrier = flight.carrier
@@ -320,6 +319,26 @@ def change_flight(
         )
         logger.info("segment %s changed to %s (call %s)", seg.id, flight.flight_number, call_id)
         return ChangeResult(ChangeOutcome.CHANGED, fresh, repo.to_segment(seg))
+
+
+def _withdraw(
+    session: Session, request: t.ApprovalRequest, why: str, call_id: str, moment: datetime
+) -> None:
+    """Close a change waiting for approval that nothing is left to approve, with an audit row
+    saying why (the manager's own decisions set APPROVED or REJECTED without one)."""
+    request.status = ApprovalStatus.REJECTED
+    request.reason += f" (withdrawn: {why})"
+    audit(
+        session,
+        traveler_id=request.traveler_id,
+        call_id=call_id,
+        action="approval_withdrawn",
+        entity="approval_request",
+        entity_id=request.id,
+        before={"status": "pending"},
+        after={"status": "rejected", "why": why},
+        now=moment,
+    )
 
 
 def _release_seat(session: Session, seg: t.FlightSegment) -> None:
@@ -394,8 +413,7 @@ def cancel_segment(
         seg.status = SegmentStatus.CANCELLED
         _release_seat(session, seg)
         if (waiting := repo.pending_approval(session, seg.id)) is not None:
-            waiting.status = ApprovalStatus.REJECTED  # nothing left to approve
-            waiting.reason += " (withdrawn: the flight was cancelled)"
+            _withdraw(session, waiting, "the flight was cancelled", call_id, moment)
         session.flush()
         audit(
             session,

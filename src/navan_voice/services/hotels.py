@@ -96,6 +96,10 @@ def change_hotel_dates(
         before = snapshot(stay, *STAY_FIELDS)
         stay.check_in = quote.new_check_in
         stay.check_out = quote.new_check_out
+        trip = repo.trip_by_id(session, stay.trip_id)
+        if trip is not None:  # the trip's dates cover its stays, or it stops being "upcoming"
+            trip.start_date = min(trip.start_date, stay.check_in)
+            trip.end_date = max(trip.end_date, stay.check_out)
         session.flush()
         audit(
             session,

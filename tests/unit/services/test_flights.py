@@ -188,6 +188,8 @@ def test_cancelling_a_flight_withdraws_the_change_waiting_for_approval(db: Sessi
     cancel = flights.quote_cancellation(db=db, traveler_id=alex, segment_id=seg.id)
     flights.cancel_segment(db=db, traveler_id=alex, quote=cancel, call_id="call-w")
     assert _approvals(db, seg.id) == [(option.id, "rejected")]
+    # the withdrawal is on the audit trail, told apart from a manager's rejection
+    assert "approval_withdrawn" in [e.action for e in _audit(db, "call-w")]
 
 
 def _seats(db: SessionFactory, flight_number: str, departure_local: object) -> int:

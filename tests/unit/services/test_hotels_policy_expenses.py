@@ -92,6 +92,25 @@ def test_hotel_above_cap_is_refused(db: SessionFactory) -> None:
     assert (shorter.new_check_out - shorter.new_check_in).days == stay.nights - 1
 
 
+def test_a_stay_moved_past_its_trips_end_keeps_the_trip_upcoming(db: SessionFactory) -> None:
+    alex = _id(db)
+    stay = trips.resolve_hotel(db=db, traveler_id=alex)
+    trip = next(
+        tr for tr in trips.list_upcoming_trips(db=db, traveler_id=alex) if stay in tr.hotels
+    )
+    later = trip.end_date + timedelta(days=3)
+    quote = hotels.quote_hotel_dates(
+        db=db, traveler_id=alex, stay_id=stay.id, check_in=stay.check_in, check_out=later
+    )
+    hotels.change_hotel_dates(db=db, traveler_id=alex, quote=quote, call_id="call-h")
+    moved = next(
+        tr
+        for tr in trips.list_upcoming_trips(db=db, traveler_id=alex)
+        if tr.confirmation_code == trip.confirmation_code
+    )
+    assert moved.end_date == later
+
+
 def test_a_guest_already_in_the_hotel_can_add_a_night(db: SessionFactory) -> None:
     """On the second night, check-in stays as booked (in the past) and one night is added."""
     alex = _id(db)
