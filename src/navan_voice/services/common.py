@@ -165,6 +165,13 @@ def raise_not_yours() -> None:
     )
 
 
+def cover_in_trip(trip: t.Trip, first_day: date, last_day: date) -> None:
+    """Widen a trip's dates to cover a booking moved to ``first_day``..``last_day``: a booking
+    moved past its trip's end would stop being "upcoming" while it is still to come."""
+    trip.start_date = min(trip.start_date, first_day)
+    trip.end_date = max(trip.end_date, last_day)
+
+
 def snapshot(row: Any, *fields: str) -> dict[str, Any]:
     """The named attributes of ``row`` as JSON-friendly values, for the audit log."""
     out: dict[str, Any] = {}

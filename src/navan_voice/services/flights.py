@@ -38,7 +38,13 @@ from navan_voice.domain.models import (
     SegmentStatus,
     format_money,
 )
-from navan_voice.services.common import audit, own_segment, snapshot, utc_now
+from navan_voice.services.common import (
+    audit,
+    cover_in_trip,
+    own_segment,
+    snapshot,
+    utc_now,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -303,7 +309,7 @@ def change_flight(
         seg.fare_class = fare.fare_class
         seg.fare_cents = fare.fare_cents
         fare.seats_left -= 1
-        _keep_trip_dates(seg)
+        cover_in_trip(seg.trip, seg.departure_local.date(), seg.arrival_local.date())
         session.flush()  # the versioned UPDATE: a concurrent change makes this one stale
         audit(
             session,
@@ -348,14 +354,6 @@ def _release_seat(session: Session, seg: t.FlightSegment) -> None:
     fare = next((f for f in flight.fares if f.cabin == seg.cabin), None) if flight else None
     if fare is not None:
         fare.seats_left += 1
-
-
-def _keep_trip_dates(seg: t.FlightSegment) -> None:
-    """A trip's dates cover its flights: moved past its end (or before its start), the trip
-    would stop being "upcoming" while a flight on it has not left."""
-    trip = seg.trip
-    trip.start_date = min(trip.start_date, seg.departure_local.date())
-    trip.end_date = max(trip.end_date, seg.arrival_local.date())
 
 
 def _cancel_quote(seg: t.FlightSegment, moment: datetime) -> CancelQuote:

@@ -8,7 +8,14 @@ from navan_voice.db import repositories as repo
 from navan_voice.db.engine import SessionFactory, transaction
 from navan_voice.domain.errors import ConflictError, InvalidRequestError, PolicyViolationError
 from navan_voice.domain.models import BookingStatus, CarRental, HotelChangeQuote, format_money
-from navan_voice.services.common import audit, own_hotel, require_traveler, snapshot, utc_now
+from navan_voice.services.common import (
+    audit,
+    cover_in_trip,
+    own_hotel,
+    require_traveler,
+    snapshot,
+    utc_now,
+)
 
 MAX_NIGHTS = 30
 STAY_FIELDS = ("check_in", "check_out", "nightly_rate_cents", "status", "version")
@@ -97,9 +104,8 @@ def change_hotel_dates(
         stay.check_in = quote.new_check_in
         stay.check_out = quote.new_check_out
         trip = repo.trip_by_id(session, stay.trip_id)
-        if trip is not None:  # the trip's dates cover its stays, or it stops being "upcoming"
-            trip.start_date = min(trip.start_date, stay.check_in)
-            trip.end_date = max(trip.end_date, stay.check_out)
+        if trip is not None:
+            cover_in_trip(trip, stay.check_in, stay.check_out)
         session.flush()
         audit(
             session,

@@ -49,6 +49,7 @@ async def propose_hotel_dates(
         stay_id=stay.id,
         check_in=check_in,
         check_out=check_out,
+        today=today,  # the hotel's day, read above: not read again
     )
     read_back = speech.hotel_read_back(quote)
     state.pending = PendingChange(quote, read_back)

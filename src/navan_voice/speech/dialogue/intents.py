@@ -189,7 +189,7 @@ def is_confirm_tool(spec: ToolSpec) -> bool:
 def confirm_tool(specs: list[ToolSpec], after: str | None) -> ToolSpec | None:
     """The confirming tool that goes with the tool ``after`` (quote_cancellation ->
     confirm_cancellation): the "confirm" tool sharing most name words with it."""
-    candidates = [s for s in specs if "confirm" in _tool_concepts(s)[0]]
+    candidates = [s for s in specs if is_confirm_tool(s)]
     if not candidates:
         return None
     base = _tokens(after or "") | _concepts(after or "")
