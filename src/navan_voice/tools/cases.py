@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from livekit.agents import RunContext, function_tool
 
 from navan_voice.domain.errors import DataUnavailableError, DomainError
 from navan_voice.services import cases
+from navan_voice.tools._call import off_loop, state_of
 from navan_voice.tools.state import CallState
 
 logger = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ async def open_case_best_effort(state: CallState, reason: str, category: str = "
         return state.case_reference
     summary = state.summary(reason)
     try:
-        case = await asyncio.to_thread(
+        case = await off_loop(
             cases.open_case,
             db=state.db,
             traveler_id=state.traveler_id,
@@ -51,7 +51,7 @@ async def open_support_case(
         summary: what the caller needs, in one or two sentences
         category: one of flight, hotel, car, expense, policy, account, other
     """
-    state = context.userdata
+    state = state_of(context)
     reference = await open_case_best_effort(state, summary, category)
     if not reference:
         return (

@@ -17,7 +17,7 @@ from navan_voice.domain.models import (
 )
 from navan_voice.services import flights, hotels
 from navan_voice.tools import speech
-from navan_voice.tools._call import call_service, require_identified
+from navan_voice.tools._call import call_service, require_identified, state_of
 from navan_voice.tools.state import CallState, PendingChange
 
 logger = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 @function_tool
 async def confirm_change(context: RunContext[CallState]) -> str:
     """Make the change just read back, after the caller clearly said yes to it."""
-    state = context.userdata
+    state = state_of(context)
     traveler_id = require_identified(state)
     pending = state.pending
     if pending is None:
@@ -96,7 +96,7 @@ async def _apply(state: CallState, pending: PendingChange, traveler_id: int) -> 
 @function_tool
 async def discard_pending_change(context: RunContext[CallState]) -> str:
     """Drop the change just read back, when the caller says no or changes their mind."""
-    state = context.userdata
+    state = state_of(context)
     had = state.pending is not None
     state.pending = None
     return "Okay, I haven't changed anything." if had else "There was nothing pending."

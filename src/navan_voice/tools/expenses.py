@@ -8,7 +8,7 @@ from livekit.agents import RunContext, function_tool
 
 from navan_voice.domain.models import format_money
 from navan_voice.services import expenses, policy
-from navan_voice.tools._call import read_service, require_identified
+from navan_voice.tools._call import read_service, require_identified, state_of
 from navan_voice.tools.state import CallState
 
 
@@ -19,7 +19,7 @@ async def expense_status(context: RunContext[CallState], merchant: str = "") -> 
     Args:
         merchant: only expenses from this merchant, e.g. "Uber"; empty for all recent ones
     """
-    state = context.userdata
+    state = state_of(context)
     found = await read_service(
         state,
         expenses.expense_status,
@@ -49,7 +49,7 @@ async def ask_travel_policy(
         origin: departure airport code for a cabin question, e.g. SFO; empty if none
         destination: arrival airport code for a cabin question, e.g. LHR; empty if none
     """
-    state = context.userdata
+    state = state_of(context)
     if not (origin and destination):
         airports = re.findall(r"\b[A-Z]{3}\b", question)
         if len(airports) >= 2:

@@ -8,7 +8,7 @@ from livekit.agents.llm import ToolError
 from navan_voice.domain.models import CabinClass
 from navan_voice.services import flights, trips
 from navan_voice.tools import speech
-from navan_voice.tools._call import caller_date, read_service, require_identified
+from navan_voice.tools._call import caller_date, read_service, require_identified, state_of
 from navan_voice.tools.state import CallState, PendingChange
 
 
@@ -51,7 +51,7 @@ async def flight_details(context: RunContext[CallState], flight: str = "") -> st
             leaving it, "return" or "outbound" for a leg of the trip; empty for the flight
             already being discussed
     """
-    state = context.userdata
+    state = state_of(context)
     traveler_id = require_identified(state)
     seg_id = await _segment_id(state, flight)
     seg = await read_service(state, trips.get_segment, traveler_id=traveler_id, segment_id=seg_id)
@@ -73,7 +73,7 @@ async def find_alternative_flights(
             for around the booked day
         cabin: economy, premium economy, business or first; empty for the booked cabin
     """
-    state = context.userdata
+    state = state_of(context)
     seg_id = await _segment_id(state, flight)
     on_date = None
     if date.strip():  # "Friday" is Friday where the flight leaves from
@@ -107,7 +107,7 @@ async def propose_flight_change(
             -1 for the last)
         cabin: economy, premium economy, business or first; empty to keep the booked cabin
     """
-    state = context.userdata
+    state = state_of(context)
     traveler_id = require_identified(state)
     if not state.options or state.current_segment_id is None:
         raise ToolError("I need to look up the alternative flights first.")
@@ -138,7 +138,7 @@ async def propose_flight_cancellation(context: RunContext[CallState], flight: st
             "return" or "outbound" for a leg of the trip; empty for the flight already being
             discussed
     """
-    state = context.userdata
+    state = state_of(context)
     seg_id = await _segment_id(state, flight)
     quote = await read_service(
         state,

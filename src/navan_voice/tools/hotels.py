@@ -8,7 +8,7 @@ from livekit.agents.llm import ToolError
 from navan_voice.domain.models import format_money
 from navan_voice.services import hotels, trips
 from navan_voice.tools import speech
-from navan_voice.tools._call import caller_date, read_service, require_identified
+from navan_voice.tools._call import caller_date, read_service, require_identified, state_of
 from navan_voice.tools.state import CallState, PendingChange
 
 
@@ -28,7 +28,7 @@ async def propose_hotel_dates(
             keep the booked one
         hotel: which stay: hotel confirmation code, hotel name or city; empty for the only one
     """
-    state = context.userdata
+    state = state_of(context)
     traveler_id = require_identified(state)
     if not check_in_date.strip() and not check_out_date.strip():
         raise ToolError("Which dates would you like: the new check-in, check-out, or both?")
@@ -63,7 +63,7 @@ async def list_hotel_stays(context: RunContext[CallState], hotel: str = "") -> s
     Args:
         hotel: which stay: hotel confirmation code, hotel name or city; empty for all of them
     """
-    state = context.userdata
+    state = state_of(context)
     stays = await read_service(
         state,
         trips.upcoming_hotels,
@@ -85,7 +85,7 @@ async def list_hotel_stays(context: RunContext[CallState], hotel: str = "") -> s
 @function_tool
 async def list_car_rentals(context: RunContext[CallState]) -> str:
     """List the caller's upcoming car rentals."""
-    state = context.userdata
+    state = state_of(context)
     cars = await read_service(state, hotels.list_car_rentals, traveler_id=require_identified(state))
     if not cars:
         return "You have no upcoming car rentals."

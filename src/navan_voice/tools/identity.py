@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 
@@ -12,7 +11,7 @@ from livekit.agents.llm import ToolError
 from navan_voice.domain.errors import CallerNotIdentifiedError, DataUnavailableError
 from navan_voice.domain.models import Traveler
 from navan_voice.services import identity
-from navan_voice.tools._call import read_service
+from navan_voice.tools._call import off_loop, read_service, state_of
 from navan_voice.tools.state import CallState
 
 logger = logging.getLogger(__name__)
@@ -38,7 +37,7 @@ async def _look_up(
     """A start-of-call lookup off the event loop; a database that is down is tagged on the
     state (the agent then apologises) and counts as not found."""
     try:
-        return await asyncio.to_thread(find, db=state.db, **query)
+        return await off_loop(find, db=state.db, **query)
     except DataUnavailableError:
         logger.warning("database down while identifying %s", state.call_id)
         state.tags["database"] = "down"
@@ -83,7 +82,7 @@ async def identify_caller(
         confirmation_code: the six-character trip confirmation code, e.g. NVN7Q2
         last_name: the caller's last name as on the booking
     """
-    state = context.userdata
+    state = state_of(context)
     try:
         traveler = await read_service(
             state,

@@ -8,14 +8,14 @@ from livekit.agents import RunContext, function_tool
 
 from navan_voice.services import flights, trips
 from navan_voice.tools import speech
-from navan_voice.tools._call import read_service, require_identified
+from navan_voice.tools._call import read_service, require_identified, state_of
 from navan_voice.tools.state import CallState
 
 
 @function_tool
 async def list_upcoming_trips(context: RunContext[CallState]) -> str:
     """List the caller's upcoming trips with their flights, hotels and cars."""
-    state = context.userdata
+    state = state_of(context)
     found = await read_service(
         state, trips.list_upcoming_trips, traveler_id=require_identified(state)
     )
@@ -43,7 +43,7 @@ async def cancellation_terms(context: RunContext[CallState], booking: str = "") 
         booking: which booking: flight number, route, trip confirmation code, hotel name or
             city, or just "flight" or "hotel"; empty for the trip being discussed
     """
-    state = context.userdata
+    state = state_of(context)
     traveler_id = require_identified(state)
     reference = booking.strip()
     kind = _KIND_ONLY.fullmatch(reference)
