@@ -290,6 +290,22 @@ def test_a_no_that_names_what_it_keeps_is_a_decline(answer: str) -> None:
     assert decision.tool == "discard_pending_change", decision
 
 
+@pytest.mark.parametrize(
+    ("answer", "option"),
+    [("Not that one, the third", 3), ("No, not the first one, the second one", 2),
+     ("Not the first, the last one", -1)],
+)  # fmt: skip
+def test_a_no_that_rules_one_out_and_picks_another_proposes_that_one(
+    answer: str, option: int
+) -> None:
+    discard = ToolSpec("discard_pending_change", "Drop the change just read back.", {})
+    decision = RulesEngine(today=lambda: TODAY).decide(
+        read_back_then(READ_BACK, answer), [CONFIRM, PROPOSE, discard]
+    )
+    assert decision.tool == "propose_flight_change", decision
+    assert decision.arguments == {"option": option}
+
+
 def test_a_yes_with_more_in_it_never_drops_the_change() -> None:
     discard = ToolSpec("discard_pending_change", "Drop the change just read back.", {})
     decision = RulesEngine(today=lambda: TODAY).decide(

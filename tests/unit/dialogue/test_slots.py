@@ -164,3 +164,17 @@ def test_cities_name_airports() -> None:
 )  # fmt: skip
 def test_trip_leg(text: str, leg: str | None) -> None:
     assert slots.trip_leg(text) == leg
+
+
+@pytest.mark.parametrize(
+    ("text", "option"),
+    [("not that one, the third", 3), ("not the first one, the second", 2),
+     ("no, not the first one", None), ("not option 2", None), ("the third one", 3)],
+)  # fmt: skip
+def test_an_option_ruled_out_is_not_the_pick(text: str, option: int | None) -> None:
+    assert slots.ordinal(text) == option
+
+
+def test_a_date_ruled_out_is_not_one_of_the_dates() -> None:
+    assert slots.dates("not on Friday, Saturday", MONDAY) == [dt.date(2026, 5, 9)]
+    assert slots.dates("no, not the 14th", MONDAY) == []

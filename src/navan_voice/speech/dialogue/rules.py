@@ -37,11 +37,9 @@ _CONFIRM_QUESTION = re.compile(
 )
 
 
-# a "no" that names what it declines or keeps: a decline, whatever option or date it names
-_KEEP_AS_IS = re.compile(
-    r"\bnot (the|that|this|today|tomorrow|on)\b|\b(keep|leave|original|either|stay with)\b",
-    re.IGNORECASE,
-)
+# a "no" that keeps what is booked: a decline, whatever option or date it names (what a "no"
+# only rules out, "not the first one", names no pick at all: slots.ruled_out_removed)
+_KEEP_AS_IS = re.compile(r"\b(keep|leave|original|either|stay with)\b", re.IGNORECASE)
 _DISCARD = re.compile(r"discard|decline|reject|abandon|drop_pending", re.IGNORECASE)
 
 
@@ -234,14 +232,14 @@ class RulesEngine:
 
     def _has_content(self, low: str) -> bool:
         """A "no" that carries a new request ("no, I want to cancel instead", "wait, the third
-        one instead", "no, Friday"): not a plain decline. "No, not the first one", "no, keep
-        my flight", "no, leave it" are declines."""
+        one instead", "no, Friday", "not that one, the third"): not a plain decline. "No, not
+        the first one", "no, keep my flight", "no, leave it" are declines."""
         if len(slots.words(low)) > 7:
             return True
         if _KEEP_AS_IS.search(low):
             return False
         return (
-            "instead" in slots.words(low)
+            "instead" in slots.words(slots.ruled_out_removed(low))
             or slots.ordinal(low) is not None
             or bool(slots.dates(low, self._today()))
         )

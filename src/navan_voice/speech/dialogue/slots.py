@@ -287,8 +287,9 @@ def dates(text: str, today: dt.date) -> list[dt.date]:
     """Dates in ``text`` resolved against ``today``: ISO, "May 3rd", "3 May", "tomorrow",
     "next Tuesday", "on Friday", "in 3 days", "the 14th". Past dates resolve to next year, and a
     month and day said after another one is not before it: on December 7, "check in December 4
-    and check out December 7" is 2027-12-04 to 2027-12-07, not a check-out before the check-in."""
-    low = text.lower()
+    and check out December 7" is 2027-12-04 to 2027-12-07, not a check-out before the check-in.
+    A date ruled out ("not on Friday, Saturday") is not one of them."""
+    low = ruled_out_removed(text.lower())
     found: list[dt.date] = []
 
     def add(d: dt.date) -> None:
@@ -388,12 +389,27 @@ def trip_leg(text: str) -> str | None:
     return None
 
 
+# what a caller rules out ("not that one", "not the first one", "not on Friday", "not the
+# 14th"): never their pick, whatever option or date it names
+_RULED_OUT = re.compile(
+    r"\bnot\s+(?:(?:the|that|this|on|option|number)\s+)?[\w-]+"
+    r"(?:\s+(?:one|option|flight|date|day))?",
+    re.IGNORECASE,
+)
+
+
+def ruled_out_removed(text: str) -> str:
+    """``text`` without what it rules out: "not that one, the third" -> ", the third"."""
+    return _RULED_OUT.sub(" ", text)
+
+
 def ordinal(text: str) -> int | None:
     """ "the second one", "option 2", "number three" -> 2, 2, 3; "the last one" -> -1.
 
     An ordinal word picks an option only as one ("the first", "second one", "third please"),
-    not as an adverb or a measure ("let me first check", "hold on a second")."""
-    low = text.lower()
+    not as an adverb or a measure ("let me first check", "hold on a second"), and not when
+    ruled out ("not the first one, the second" -> 2; "not that one" -> None)."""
+    low = ruled_out_removed(text.lower())
     for word, n in _ORDINALS.items():
         if re.search(rf"\b{word} (name|class)\b", low):
             continue
