@@ -10,7 +10,8 @@ if the segment moved since (another call, another agent), the change is refused 
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -72,6 +73,45 @@ def _is_international(segment: t.FlightSegment) -> bool:
     return bool({segment.origin, segment.destination} & INTERNATIONAL)
 
 
+def _arrival_utc(seg: t.FlightSegment) -> datetime:
+    return (
+        seg.arrival_local.replace(tzinfo=ZoneInfo(seg.arrival_tz))
+        .astimezone(UTC)
+        .replace(tzinfo=None)
+    )
+
+
+def _neighbours(seg: t.FlightSegment) -> tuple[t.FlightSegment | None, t.FlightSegment | None]:
+    """The trip's confirmed flights just before and just after ``seg``: a moved flight stays
+    between them (an outbound never after its return)."""
+    others = sorted(
+        (o for o in seg.trip.segments if o.id != seg.id and o.status is SegmentStatus.CONFIRMED),
+        key=lambda o: o.departure_utc,
+    )
+    before = [o for o in others if o.departure_utc < seg.departure_utc]
+    after = [o for o in others if o.departure_utc > seg.departure_utc]
+    return (before[-1] if before else None), (after[0] if after else None)
+
+
+def _out_of_order(seg: t.FlightSegment, flight: t.ScheduledFlight) -> str | None:
+    """Why moving ``seg`` to ``flight`` would break the trip's order (speakable), or None."""
+    before, after = _neighbours(seg)
+    arrives = flight.departure_utc + timedelta(minutes=flight.duration_minutes)
+    if after is not None and arrives > after.departure_utc:
+        return (
+            f"{flight.flight_number} on {flight.departure_local:%A %B %-d} would land after "
+            f"your next flight, {repo.to_segment(after).label}, leaves. Please pick an earlier "
+            "flight, or change that one first."
+        )
+    if before is not None and flight.departure_utc < _arrival_utc(before):
+        return (
+            f"{flight.flight_number} on {flight.departure_local:%A %B %-d} would leave before "
+            f"your earlier flight, {repo.to_segment(before).label}, lands. Please pick a later "
+            "flight, or change that one first."
+        )
+    return None
+
+
 def find_alternatives(
     *,
     db: SessionFactory,
@@ -84,7 +124,9 @@ def find_alternatives(
     """Other flights on the segment's route with seats in ``cabin`` (default: the booked cabin).
 
     Searches ``on_date`` (local date at the origin), else the booked day and the days either
-    side. The flight already booked and flights that already left are never offered.
+    side. The flight already booked, flights that already left and flights that would put the
+    trip out of order (past its next flight, before its previous one lands) are never offered;
+    a day with only the latter is refused with why.
     """
     moment = now or utc_now()
     with transaction(db) as session:
@@ -102,6 +144,7 @@ def find_alternatives(
             start + timedelta(days=span + 2),
         )
         options = []
+        out_of_order: list[str] = []  # why flights of the day asked for were left out
         for flight in flights:
             local_day = flight.departure_local.date()
             if on_date and local_day != on_date:
@@ -114,8 +157,14 @@ def find_alternatives(
             ):
                 continue
             fare = next((f for f in flight.fares if f.cabin is want and f.seats_left > 0), None)
-            if fare is not None:
-                options.append(repo.to_option(flight, fare))
+            if fare is None:
+                continue
+            if (why := _out_of_order(seg, flight)) is not None:
+                out_of_order.append(why)
+                continue
+            options.append(repo.to_option(flight, fare))
+        if not options and out_of_order:  # the day asked for is past the next flight, say so
+            raise InvalidRequestError(out_of_order[0])
         return options[:MAX_OPTIONS]
 
 
@@ -146,6 +195,8 @@ def _quote(
         )
     if flight.departure_utc <= moment:
         raise InvalidRequestError("That flight has already left; please pick a later one.")
+    if (why := _out_of_order(seg, flight)) is not None:
+        raise InvalidRequestError(why)
     want = cabin or seg.cabin
     owner = repo.traveler_by_id(session, seg.trip.traveler_id)
     company = repo.company_with_policy(session, owner.company_id) if owner else None

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -358,3 +359,41 @@ def test_departed_flight_cannot_change(db: SessionFactory) -> None:
     later = utc_now() + timedelta(days=30)
     with pytest.raises(InvalidRequestError, match="already departed"):
         flights.quote_cancellation(db=db, traveler_id=alex, segment_id=seg_id, now=later)
+
+
+def test_an_outbound_flight_is_never_moved_past_its_return(db: SessionFactory) -> None:
+    """A day after the return flight leaves is refused with why; no option is offered."""
+    alex = _traveler(db)
+    out = trips.resolve_segment(db=db, traveler_id=alex, reference="UA 1542")
+    back = trips.resolve_segment(db=db, traveler_id=alex, reference="UA 1543")
+    late = back.departure_local.date() + timedelta(days=1)
+    with pytest.raises(InvalidRequestError, match="UA 1543") as caught:
+        flights.find_alternatives(db=db, traveler_id=alex, segment_id=out.id, on_date=late)
+    assert "earlier flight" in str(caught.value)
+
+
+def test_a_return_flight_leaves_only_after_the_outbound_lands(db: SessionFactory) -> None:
+    alex = _traveler(db)
+    out = trips.resolve_segment(db=db, traveler_id=alex, reference="UA 1542")
+    back = trips.resolve_segment(db=db, traveler_id=alex, reference="UA 1543")
+    landed = out.arrival_local.replace(tzinfo=ZoneInfo(out.arrival_tz))
+    left = out.departure_local.replace(tzinfo=ZoneInfo(out.departure_tz))
+    day = out.departure_local.date()  # the outbound's own day: some flights back leave before
+    options = flights.find_alternatives(db=db, traveler_id=alex, segment_id=back.id, on_date=day)
+    assert options, "the seeded schedule has a flight back that evening"
+    for opt in options:
+        assert opt.departure_local.replace(tzinfo=ZoneInfo("America/New_York")) > landed
+    with transaction(db) as s:
+        too_early = s.scalars(
+            select(t.ScheduledFlight).where(
+                t.ScheduledFlight.origin == "JFK",
+                t.ScheduledFlight.destination == "SFO",
+                t.ScheduledFlight.departure_utc > utc_now(),
+                t.ScheduledFlight.departure_utc < left.astimezone(UTC).replace(tzinfo=None),
+            )
+        ).first()
+    assert too_early is not None
+    with pytest.raises(InvalidRequestError, match="UA 1542"):
+        flights.quote_flight_change(
+            db=db, traveler_id=alex, segment_id=back.id, option_id=too_early.id
+        )
