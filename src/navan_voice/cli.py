@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
+from navan_voice.approvals_cli import approvals_app
 from navan_voice.config import Settings, load_settings
 from navan_voice.domain.errors import NavanError
 from navan_voice.telephony.cli import call_out, telephony_app
@@ -31,6 +32,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Travel database: migrations and demo data.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(telephony_app, name="telephony")
+app.add_typer(approvals_app, name="approvals")
 app.command("call-out")(call_out)
 
 console = Console(stderr=True)

@@ -236,6 +236,10 @@ class ApprovalRequest(Base):
     status: Mapped[ApprovalStatus] = mapped_column(_enum(ApprovalStatus))
     call_id: Mapped[str] = mapped_column(String(80))
     created_at_utc: Mapped[datetime] = mapped_column(DateTime)
+    # the cabin the change was priced in (None: filed before it was kept; the segment's cabin)
+    cabin: Mapped[CabinClass | None] = mapped_column(_enum(CabinClass), nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    decided_at_utc: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class AuditEntry(Base):

@@ -222,6 +222,25 @@ class ChangeResult:
 
 
 @dataclass(frozen=True)
+class Approval:
+    """A flight change filed for a manager's approval, as a manager reviews it."""
+
+    id: int
+    traveler: str
+    company: str
+    booked_flight: str  # as booked now
+    requested_flight: str  # what the traveler asked for
+    cabin: CabinClass
+    total_due_cents: int
+    reason: str
+    status: ApprovalStatus
+    call_id: str
+    created_at_utc: datetime
+    decided_by: str | None = None
+    decided_at_utc: datetime | None = None
+
+
+@dataclass(frozen=True)
 class CancelQuote:
     segment_id: int
     segment_version: int

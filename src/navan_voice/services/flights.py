@@ -168,7 +168,7 @@ def find_alternatives(
         return options[:MAX_OPTIONS]
 
 
-def _quote(
+def quote_in(
     session: Session,
     *,
     traveler_id: int | None,
@@ -177,6 +177,8 @@ def _quote(
     cabin: CabinClass | None,
     moment: datetime,
 ) -> tuple[ChangeQuote, t.FlightSegment, t.ScheduledFlight, t.ScheduledFare]:
+    """Price moving a segment to a scheduled flight inside ``session`` (a quote, a change, an
+    approval), with the rows it read; refuses what cannot be done (``DomainError``)."""
     seg = own_segment(session, traveler_id, segment_id)
     if seg.status is not SegmentStatus.CONFIRMED:
         raise InvalidRequestError("That flight is cancelled, so there is nothing to change.")
@@ -261,7 +263,7 @@ def quote_flight_change(
     """Price moving ``segment_id`` to the scheduled flight ``option_id``; writes nothing."""
     moment = now or utc_now()
     with transaction(db) as session:
-        quote, *_ = _quote(
+        quote, *_ = quote_in(
             session,
             traveler_id=traveler_id,
             segment_id=segment_id,
@@ -288,7 +290,7 @@ def change_flight(
     """
     moment = now or utc_now()
     with transaction(db) as session:
-        fresh, seg, flight, fare = _quote(
+        fresh, seg, flight, fare = quote_in(
             session,
             traveler_id=traveler_id,
             segment_id=quote.segment_id,
@@ -322,6 +324,7 @@ def change_flight(
                 traveler_id=seg.trip.traveler_id,
                 segment_id=seg.id,
                 scheduled_flight_id=flight.id,
+                cabin=fare.cabin,
                 total_due_cents=fresh.total_due_cents,
                 reason=fresh.approval_reason,
                 status=ApprovalStatus.PENDING,
@@ -344,38 +347,65 @@ def change_flight(
             return ChangeResult(
                 ChangeOutcome.SENT_FOR_APPROVAL, fresh, repo.to_segment(seg), approval.id
             )
-        before = snapshot(seg, *SEGMENT_FIELDS)
         if waiting is not None:
             # the request was for the flight this one replaces: nothing is left to approve
             _withdraw(session, waiting, "the flight was changed without it", call_id, moment)
-        _release_seat(session, seg)
-        seg.flight_number = flight.flight_number
-        seg.carrier = flight.carrier
-        seg.departure_local = flight.departure_local
-        seg.departure_tz = flight.departure_tz
-        seg.departure_utc = flight.departure_utc
-        seg.arrival_local = flight.arrival_local
-        seg.arrival_tz = flight.arrival_tz
-        seg.cabin = fare.cabin
-        seg.fare_class = fare.fare_class
-        seg.fare_cents = fare.fare_cents
-        fare.seats_left -= 1
-        cover_in_trip(seg.trip, seg.departure_local.date(), seg.arrival_local.date())
-        session.flush()  # the versioned UPDATE: a concurrent change makes this one stale
-        audit(
+        return move_segment(
             session,
+            seg,
+            flight,
+            fare,
+            fresh,
             traveler_id=traveler_id,
             call_id=call_id,
-            action="flight_changed",
-            entity="flight_segment",
-            entity_id=seg.id,
-            before=before,
-            after=snapshot(seg, *SEGMENT_FIELDS)
-            | {"charged_cents": fresh.total_due_cents, "credit_cents": fresh.credit_cents},
-            now=moment,
+            moment=moment,
         )
-        logger.info("segment %s changed to %s (call %s)", seg.id, flight.flight_number, call_id)
-        return ChangeResult(ChangeOutcome.CHANGED, fresh, repo.to_segment(seg))
+
+
+def move_segment(
+    session: Session,
+    seg: t.FlightSegment,
+    flight: t.ScheduledFlight,
+    fare: t.ScheduledFare,
+    fresh: ChangeQuote,
+    *,
+    traveler_id: int | None,
+    call_id: str,
+    moment: datetime,
+    approved_by: str | None = None,
+) -> ChangeResult:
+    """Put ``seg`` on ``flight`` in ``fare``'s cabin, with its audit row (a change the caller
+    confirmed, or one a manager approved: ``approved_by``)."""
+    before = snapshot(seg, *SEGMENT_FIELDS)
+    _release_seat(session, seg)
+    seg.flight_number = flight.flight_number
+    seg.carrier = flight.carrier
+    seg.departure_local = flight.departure_local
+    seg.departure_tz = flight.departure_tz
+    seg.departure_utc = flight.departure_utc
+    seg.arrival_local = flight.arrival_local
+    seg.arrival_tz = flight.arrival_tz
+    seg.cabin = fare.cabin
+    seg.fare_class = fare.fare_class
+    seg.fare_cents = fare.fare_cents
+    fare.seats_left -= 1
+    cover_in_trip(seg.trip, seg.departure_local.date(), seg.arrival_local.date())
+    session.flush()  # the versioned UPDATE: a concurrent change makes this one stale
+    audit(
+        session,
+        traveler_id=traveler_id,
+        call_id=call_id,
+        action="flight_changed",
+        entity="flight_segment",
+        entity_id=seg.id,
+        before=before,
+        after=snapshot(seg, *SEGMENT_FIELDS)
+        | {"charged_cents": fresh.total_due_cents, "credit_cents": fresh.credit_cents}
+        | ({"approved_by": approved_by} if approved_by else {}),
+        now=moment,
+    )
+    logger.info("segment %s changed to %s (call %s)", seg.id, flight.flight_number, call_id)
+    return ChangeResult(ChangeOutcome.CHANGED, fresh, repo.to_segment(seg))
 
 
 def _withdraw(

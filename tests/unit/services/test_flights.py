@@ -289,14 +289,14 @@ def test_simultaneous_changes_one_wins(db: SessionFactory, monkeypatch: pytest.M
         for o in (first, second)
     ]
     barrier = threading.Barrier(2, timeout=10)
-    original = flights._quote
+    original = flights.quote_in
 
     def quote_then_wait(*args: object, **kwargs: object) -> object:
         out = original(*args, **kwargs)  # type: ignore[arg-type]
         barrier.wait()  # both transactions have read version N before either writes
         return out
 
-    monkeypatch.setattr(flights, "_quote", quote_then_wait)
+    monkeypatch.setattr(flights, "quote_in", quote_then_wait)
     outcomes: list[str] = []
 
     def attempt(i: int) -> None:

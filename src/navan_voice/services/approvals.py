@@ -1,0 +1,167 @@
+"""A manager's side of flight changes above the approval limit: list, approve, reject.
+
+A change the policy sends for approval is filed by ``flights.change_flight`` and waits. When a
+manager approves it, the change is priced again and made as the traveler asked (same flight,
+same cabin); it is refused, and the request left waiting, when it can no longer be made as
+asked: the flight left or is full, the trip's order would break, or the price rose.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from navan_voice.db import repositories as repo
+from navan_voice.db import tables as t
+from navan_voice.db.engine import SessionFactory, transaction
+from navan_voice.domain.errors import DomainError, InvalidRequestError, NotFoundError
+from navan_voice.domain.models import (
+    Approval,
+    ApprovalStatus,
+    ChangeResult,
+    format_money,
+)
+from navan_voice.services import flights
+from navan_voice.services.common import audit, utc_now
+
+logger = logging.getLogger(__name__)
+
+
+def _view(session: Session, row: t.ApprovalRequest) -> Approval:
+    seg = repo.segment_by_id(session, row.segment_id)
+    flight = repo.scheduled_by_id(session, row.scheduled_flight_id)
+    traveler = repo.traveler_by_id(session, row.traveler_id)
+    if seg is None or flight is None or traveler is None:
+        raise NotFoundError(f"Approval request {row.id} points at a booking that is gone.")
+    cabin = row.cabin or seg.cabin
+    requested = next((f for f in flight.fares if f.cabin is cabin), None) or flight.fares[0]
+    return Approval(
+        id=row.id,
+        traveler=f"{traveler.first_name} {traveler.last_name}",
+        company=traveler.company.name,
+        booked_flight=repo.to_segment(seg).label,
+        requested_flight=repo.to_option(flight, requested).label,
+        cabin=cabin,
+        total_due_cents=row.total_due_cents,
+        reason=row.reason,
+        status=row.status,
+        call_id=row.call_id,
+        created_at_utc=row.created_at_utc,
+        decided_by=row.decided_by,
+        decided_at_utc=row.decided_at_utc,
+    )
+
+
+def list_approvals(
+    *, db: SessionFactory, status: ApprovalStatus | None = ApprovalStatus.PENDING
+) -> list[Approval]:
+    """Approval requests, oldest first; ``status=None`` for all of them."""
+    with transaction(db) as session:
+        query = select(t.ApprovalRequest).order_by(t.ApprovalRequest.id)
+        if status is not None:
+            query = query.where(t.ApprovalRequest.status == status)
+        return [_view(session, row) for row in session.scalars(query)]
+
+
+def _waiting(session: Session, approval_id: int) -> t.ApprovalRequest:
+    row = session.get(t.ApprovalRequest, approval_id)
+    if row is None:
+        raise NotFoundError(
+            f"There is no approval request {approval_id}; `navan-voice approvals list` shows "
+            "the ones waiting."
+        )
+    if row.status is not ApprovalStatus.PENDING:
+        when = f" on {row.decided_at_utc:%B %-d at %H:%M} UTC" if row.decided_at_utc else ""
+        by = f" by {row.decided_by}" if row.decided_by else ""
+        raise InvalidRequestError(
+            f"Approval request {approval_id} was already {row.status.value}{by}{when}."
+        )
+    return row
+
+
+def _decider(decided_by: str) -> str:
+    name = decided_by.strip()
+    if not name:
+        raise InvalidRequestError("Say who decides (a manager's name or email), for the audit.")
+    return name[:120]
+
+
+def approve(
+    *, db: SessionFactory, approval_id: int, decided_by: str, now: datetime | None = None
+) -> ChangeResult:
+    """Make the change a request asked for, priced again now; the request is then approved.
+
+    Refused (``DomainError``, the request still waiting) when the change can no longer be
+    made as asked, or costs more than the amount the request was filed for.
+    """
+    who = _decider(decided_by)
+    moment = now or utc_now()
+    with transaction(db) as session:
+        row = _waiting(session, approval_id)
+        try:
+            fresh, seg, flight, fare = flights.quote_in(
+                session,
+                traveler_id=row.traveler_id,
+                segment_id=row.segment_id,
+                option_id=row.scheduled_flight_id,
+                cabin=row.cabin,
+                moment=moment,
+            )
+        except DomainError as e:
+            raise type(e)(f"Approval request {approval_id} cannot be made as asked: {e}") from e
+        if fresh.total_due_cents > row.total_due_cents:
+            raise InvalidRequestError(
+                f"Approval request {approval_id} was for {format_money(row.total_due_cents)}; "
+                f"the change now costs {format_money(fresh.total_due_cents)}. Reject it, and "
+                "the traveler can ask again at the new price."
+            )
+        result = flights.move_segment(
+            session,
+            seg,
+            flight,
+            fare,
+            fresh,
+            traveler_id=row.traveler_id,
+            call_id=row.call_id,
+            moment=moment,
+            approved_by=who,
+        )
+        row.status = ApprovalStatus.APPROVED
+        row.decided_by, row.decided_at_utc = who, moment
+        logger.info("approval request %s approved by %s", approval_id, who)
+        return result
+
+
+def reject(
+    *,
+    db: SessionFactory,
+    approval_id: int,
+    decided_by: str,
+    why: str = "",
+    now: datetime | None = None,
+) -> Approval:
+    """Close a request unmade; the booking stays as it is."""
+    who = _decider(decided_by)
+    moment = now or utc_now()
+    with transaction(db) as session:
+        row = _waiting(session, approval_id)
+        row.status = ApprovalStatus.REJECTED
+        row.decided_by, row.decided_at_utc = who, moment
+        if why.strip():
+            row.reason += f" (rejected: {why.strip()})"
+        audit(
+            session,
+            traveler_id=row.traveler_id,
+            call_id=row.call_id,
+            action="approval_rejected",
+            entity="approval_request",
+            entity_id=row.id,
+            before={"status": "pending"},
+            after={"status": "rejected", "by": who, "why": why.strip()},
+            now=moment,
+        )
+        logger.info("approval request %s rejected by %s", approval_id, who)
+        return _view(session, row)

@@ -1,0 +1,145 @@
+"""A manager's decisions on flight changes above the approval limit."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from navan_voice.db import tables as t
+from navan_voice.db.engine import SessionFactory, transaction
+from navan_voice.db.seed import DEMO_PHONE
+from navan_voice.domain.errors import InvalidRequestError, NotFoundError
+from navan_voice.domain.models import ApprovalStatus, CabinClass, ChangeOutcome
+from navan_voice.services import approvals, flights, identity, trips
+from navan_voice.services.common import utc_now
+
+pytestmark = pytest.mark.unit
+
+
+def _fare(db: SessionFactory, flight_id: int, cabin: str = "economy") -> t.ScheduledFare:
+    with transaction(db) as s:
+        return s.scalars(
+            select(t.ScheduledFare).where(
+                t.ScheduledFare.flight_id == flight_id, t.ScheduledFare.cabin == cabin
+            )
+        ).one()
+
+
+def _set_fare(db: SessionFactory, fare_id: int, cents: int) -> None:
+    with transaction(db) as s:
+        row = s.get(t.ScheduledFare, fare_id)
+        assert row is not None
+        row.fare_cents = cents
+
+
+def filed(db: SessionFactory) -> tuple[int, int, int]:
+    """A change of Alex's UA 1542 made dear enough to need approval, filed on call "call-a":
+    (approval id, segment id, scheduled flight id)."""
+    found = identity.identify_by_phone(db=db, phone=DEMO_PHONE)
+    assert found is not None
+    seg = trips.resolve_segment(db=db, traveler_id=found.id, reference="UA 1542")
+    option = flights.find_alternatives(db=db, traveler_id=found.id, segment_id=seg.id)[1]
+    _set_fare(db, _fare(db, option.id).id, seg.fare_cents + 100_000)
+    quote = flights.quote_flight_change(
+        db=db, traveler_id=found.id, segment_id=seg.id, option_id=option.id
+    )
+    result = flights.change_flight(db=db, traveler_id=found.id, quote=quote, call_id="call-a")
+    assert result.outcome is ChangeOutcome.SENT_FOR_APPROVAL and result.approval_id
+    return result.approval_id, seg.id, option.id
+
+
+def _request(db: SessionFactory, approval_id: int) -> t.ApprovalRequest:
+    with transaction(db) as s:
+        row = s.get(t.ApprovalRequest, approval_id)
+        assert row is not None
+        return row
+
+
+def _segment(db: SessionFactory, segment_id: int) -> t.FlightSegment:
+    with transaction(db) as s:
+        row = s.get(t.FlightSegment, segment_id)
+        assert row is not None
+        return row
+
+
+def _audit(db: SessionFactory, action: str) -> list[t.AuditEntry]:
+    with transaction(db) as s:
+        return list(s.scalars(select(t.AuditEntry).where(t.AuditEntry.action == action)))
+
+
+def test_a_request_keeps_the_cabin_it_was_priced_in_and_is_listed(db: SessionFactory) -> None:
+    approval_id, _, _ = filed(db)
+    assert _request(db, approval_id).cabin is CabinClass.ECONOMY
+    [waiting] = approvals.list_approvals(db=db)
+    assert waiting.id == approval_id and waiting.traveler == "Alex Rivera"
+    assert waiting.booked_flight.startswith("UA 1542") and "approval limit" in waiting.reason
+
+
+def test_approving_makes_the_change_asked_for(db: SessionFactory) -> None:
+    approval_id, seg_id, flight_id = filed(db)
+    with transaction(db) as s:
+        asked = s.get(t.ScheduledFlight, flight_id)
+        assert asked is not None
+        asked_number, asked_departure = asked.flight_number, asked.departure_local
+    seats = _fare(db, flight_id).seats_left
+    result = approvals.approve(db=db, approval_id=approval_id, decided_by="Dana Manager")
+    assert result.outcome is ChangeOutcome.CHANGED
+    seg = _segment(db, seg_id)
+    assert (seg.flight_number, seg.departure_local) == (asked_number, asked_departure)
+    assert seg.cabin is CabinClass.ECONOMY and _fare(db, flight_id).seats_left == seats - 1
+    row = _request(db, approval_id)
+    assert row.status is ApprovalStatus.APPROVED and row.decided_by == "Dana Manager"
+    [entry] = _audit(db, "flight_changed")
+    assert entry.call_id == "call-a" and entry.after["approved_by"] == "Dana Manager"
+    assert approvals.list_approvals(db=db) == []
+    assert [a.status for a in approvals.list_approvals(db=db, status=None)] == [
+        ApprovalStatus.APPROVED
+    ]
+
+
+def test_rejecting_keeps_the_booking(db: SessionFactory) -> None:
+    approval_id, seg_id, _ = filed(db)
+    before = _segment(db, seg_id)
+    decided = approvals.reject(
+        db=db, approval_id=approval_id, decided_by="Dana", why="too dear this quarter"
+    )
+    assert decided.status is ApprovalStatus.REJECTED and "too dear" in decided.reason
+    after = _segment(db, seg_id)
+    assert (after.flight_number, after.version) == (before.flight_number, before.version)
+    [entry] = _audit(db, "approval_rejected")
+    assert entry.after["by"] == "Dana" and entry.entity_id == approval_id
+
+
+def test_a_request_is_decided_once(db: SessionFactory) -> None:
+    approval_id, _, _ = filed(db)
+    approvals.reject(db=db, approval_id=approval_id, decided_by="Dana")
+    with pytest.raises(InvalidRequestError, match="already rejected by Dana"):
+        approvals.approve(db=db, approval_id=approval_id, decided_by="Sam")
+
+
+def test_a_change_that_got_dearer_is_not_approved_and_still_waits(db: SessionFactory) -> None:
+    approval_id, seg_id, flight_id = filed(db)
+    fare = _fare(db, flight_id)
+    _set_fare(db, fare.id, fare.fare_cents + 5_000)
+    with pytest.raises(InvalidRequestError, match="now costs"):
+        approvals.approve(db=db, approval_id=approval_id, decided_by="Dana")
+    assert _request(db, approval_id).status is ApprovalStatus.PENDING
+    assert _segment(db, seg_id).flight_number == "UA 1542"
+
+
+def test_a_flight_that_left_is_not_approved(db: SessionFactory) -> None:
+    approval_id, _, _ = filed(db)
+    later = utc_now() + timedelta(days=40)
+    with pytest.raises(InvalidRequestError, match="cannot be made as asked"):
+        approvals.approve(db=db, approval_id=approval_id, decided_by="Dana", now=later)
+    assert _request(db, approval_id).status is ApprovalStatus.PENDING
+
+
+def test_unknown_request_and_nameless_decider_are_refused(db: SessionFactory) -> None:
+    approval_id, _, _ = filed(db)
+    with pytest.raises(NotFoundError, match="approvals list"):
+        approvals.approve(db=db, approval_id=approval_id + 99, decided_by="Dana")
+    with pytest.raises(InvalidRequestError, match="who decides"):
+        approvals.reject(db=db, approval_id=approval_id, decided_by="  ")

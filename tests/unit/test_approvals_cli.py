@@ -1,0 +1,46 @@
+"""`navan-voice approvals list|approve|reject` on a real SQLite database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests.unit.services.test_approvals import filed
+from typer.testing import CliRunner
+
+from navan_voice.cli import app
+from navan_voice.db.engine import make_session_factory
+from navan_voice.db.seed import seed_database
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture
+def url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    seed_database(url)
+    monkeypatch.setenv("NAVAN_DATABASE_URL", url)
+    monkeypatch.setenv("COLUMNS", "400")  # one table row per line
+    return url
+
+
+def test_a_manager_lists_then_approves(url: str) -> None:
+    approval_id, _, _ = filed(make_session_factory(url))
+    runner = CliRunner()
+    listed = runner.invoke(app, ["approvals", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert "Alex Rivera" in listed.output and "UA 1542" in listed.output
+    done = runner.invoke(app, ["approvals", "approve", str(approval_id), "--by", "Dana"])
+    assert done.exit_code == 0, done.output
+    assert f"request {approval_id} approved" in done.output
+    assert "no approval requests waiting" in runner.invoke(app, ["approvals", "list"]).output
+
+
+def test_deciding_twice_is_one_red_line_and_exit_1(url: str) -> None:
+    approval_id, _, _ = filed(make_session_factory(url))
+    runner = CliRunner()
+    first = runner.invoke(app, ["approvals", "reject", str(approval_id), "--by", "Dana"])
+    assert first.exit_code == 0 and "stays on UA 1542" in first.output
+    again = runner.invoke(app, ["approvals", "approve", str(approval_id), "--by", "Sam"])
+    assert again.exit_code == 1
+    assert "already rejected by Dana" in again.output and "Traceback" not in again.output
