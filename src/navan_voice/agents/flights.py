@@ -10,6 +10,7 @@ from navan_voice.tools.changes import confirm_change, discard_pending_change
 from navan_voice.tools.flights import (
     find_alternative_flights,
     flight_details,
+    manager_decision_status,
     propose_flight_cancellation,
     propose_flight_change,
 )
@@ -30,6 +31,7 @@ class FlightsAgent(NavanAgent):
                 find_alternative_flights,
                 propose_flight_change,
                 propose_flight_cancellation,
+                manager_decision_status,
                 confirm_change,
                 discard_pending_change,
                 transfer_to_hotels,

@@ -9,7 +9,7 @@ asked: the flight left or is full, the trip's order would break, or the price ro
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,7 +25,7 @@ from navan_voice.domain.models import (
     format_money,
 )
 from navan_voice.services import flights
-from navan_voice.services.common import audit, utc_now
+from navan_voice.services.common import audit, require_traveler, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +64,27 @@ def list_approvals(
         if status is not None:
             query = query.where(t.ApprovalRequest.status == status)
         return [_view(session, row) for row in session.scalars(query)]
+
+
+def traveler_requests(
+    *, db: SessionFactory, traveler_id: int | None, now: datetime | None = None, days: int = 30
+) -> list[Approval]:
+    """The caller's own requests: those waiting, and those decided or filed in the last
+    ``days``, newest first."""
+    since = (now or utc_now()) - timedelta(days=days)
+    with transaction(db) as session:
+        require_traveler(session, traveler_id)
+        rows = session.scalars(
+            select(t.ApprovalRequest)
+            .where(t.ApprovalRequest.traveler_id == traveler_id)
+            .order_by(t.ApprovalRequest.id.desc())
+        )
+        return [
+            _view(session, row)
+            for row in rows
+            if row.status is ApprovalStatus.PENDING
+            or max(row.created_at_utc, row.decided_at_utc or row.created_at_utc) >= since
+        ]
 
 
 def _waiting(session: Session, approval_id: int) -> t.ApprovalRequest:

@@ -6,7 +6,7 @@ from livekit.agents import RunContext, function_tool
 from livekit.agents.llm import ToolError
 
 from navan_voice.domain.models import CabinClass
-from navan_voice.services import flights, trips
+from navan_voice.services import approvals, flights, trips
 from navan_voice.tools import speech
 from navan_voice.tools._call import caller_date, read_service, require_identified, state_of
 from navan_voice.tools.state import CallState, PendingChange
@@ -149,3 +149,16 @@ async def propose_flight_cancellation(context: RunContext[CallState], flight: st
     read_back = speech.cancel_read_back(quote)
     state.pending = PendingChange(quote, read_back)
     return read_back
+
+
+@function_tool
+async def manager_decision_status(context: RunContext[CallState]) -> str:
+    """Say where the caller's requests to their manager stand: approved, rejected or still
+    pending. For a flight change the caller was told needs approval."""
+    state = state_of(context)
+    requests = await read_service(
+        state, approvals.traveler_requests, traveler_id=require_identified(state)
+    )
+    if not requests:
+        return "You have no flight change waiting for approval or decided in the last 30 days."
+    return " ".join(speech.approval(a) for a in requests[:3])

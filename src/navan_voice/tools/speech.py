@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from navan_voice.domain.models import (
+    Approval,
+    ApprovalStatus,
     CancelQuote,
     ChangeQuote,
     FlightOption,
@@ -144,3 +146,20 @@ def hotel_read_back(q: HotelChangeQuote) -> str:
         f"{format_money(q.nightly_rate_cents)}, {format_money(q.total_cents)} in total. "
         "Shall I go ahead?"
     )
+
+
+def approval(a: Approval) -> str:
+    """Where a change sent for a manager's approval stands (one sentence)."""
+    asked = f"Your change to {a.requested_flight}"
+    if a.status is ApprovalStatus.PENDING:
+        return (
+            f"{asked} is waiting for your manager's approval; you stay on "
+            f"{a.booked_flight} until then."
+        )
+    by = f" by {a.decided_by}" if a.decided_by else ""
+    on = f" on {a.decided_at_utc:%B %-d}" if a.decided_at_utc else ""
+    if a.status is ApprovalStatus.APPROVED:
+        return f"{asked} was approved{by}{on}, so that is your flight now."
+    if not a.decided_by:  # closed by a later change or a cancellation of that flight
+        return f"{asked} was withdrawn when that flight was changed or cancelled."
+    return f"{asked} was not approved{by}{on}; you stay on {a.booked_flight}."

@@ -66,3 +66,29 @@ def test_a_change_read_back_says_the_fare_difference_as_words(difference: int, s
     )
     text = speech.change_read_back(q)
     assert said in text and "-$" not in text, text
+
+
+def test_where_an_approval_stands_is_said_in_one_sentence() -> None:
+    from datetime import datetime
+
+    from navan_voice.domain.models import Approval, ApprovalStatus, CabinClass
+    from navan_voice.tools import speech
+
+    def request(status: ApprovalStatus, by: str | None) -> Approval:
+        return Approval(
+            id=1, traveler="Alex Rivera", company="Acme", booked_flight="UA 1542 on Thursday",
+            requested_flight="UA 1544 on Wednesday", cabin=CabinClass.ECONOMY,
+            total_due_cents=117_00, reason="", status=status, call_id="c",
+            created_at_utc=datetime(2026, 12, 1, 9), decided_by=by,
+            decided_at_utc=datetime(2026, 12, 2, 9) if by else None,
+        )  # fmt: skip
+
+    assert speech.approval(request(ApprovalStatus.PENDING, None)) == (
+        "Your change to UA 1544 on Wednesday is waiting for your manager's approval; you stay "
+        "on UA 1542 on Thursday until then."
+    )
+    assert "approved by Dana on December 2" in speech.approval(
+        request(ApprovalStatus.APPROVED, "Dana")
+    )
+    assert "not approved by Dana" in speech.approval(request(ApprovalStatus.REJECTED, "Dana"))
+    assert "withdrawn" in speech.approval(request(ApprovalStatus.REJECTED, None))

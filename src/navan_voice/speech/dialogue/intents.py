@@ -38,11 +38,16 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "screen": ("screen", "see my", "can you see", "showing", "error message", "web page",
                "look at"),
     "case": ("case", "ticket", "complaint", "support"),
+    # where a request for approval stands (not whether something needs one: that is policy)
+    "decision": ("approved", "approve my", "approve the", "still pending", "pending approval",
+                 "change request", "approval status", "status of the approval",
+                 "happened with the approval"),
 }  # fmt: skip
 
 # generic concepts count for less than specific ones ("cancel" beats "flight")
 WEIGHTS: dict[str, float] = {
     "trip": 0.5, "flight": 0.6, "lookup": 0.3, "identify": 0.8, "human": 1.3, "policy": 1.2,
+    "decision": 3.0,  # "did my manager approve my flight change": about the request, not a change
 }  # fmt: skip
 
 # the caller's words that point to a hand-off tool's target ("transfer_to_flights")

@@ -1,0 +1,57 @@
+"""A traveler calling back about a flight change sent for their manager's approval."""
+
+from __future__ import annotations
+
+import pytest
+from tests.unit.agents.test_conversations import phone_state
+from tests.unit.agents.test_hold_on import said_in_call
+from tests.unit.services.test_approvals import filed
+
+from navan_voice.db.engine import SessionFactory
+from navan_voice.services import approvals
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Did my manager approve my flight change?", "Is my change request still pending?",
+     "What happened with the approval for my flight?"],
+)  # fmt: skip
+async def test_a_waiting_change_is_said_to_wait(db: SessionFactory, question: str) -> None:
+    filed(db)
+    _, replies = await said_in_call(phone_state(db), question)
+    assert "is waiting for your manager's approval; you stay on UA 1542" in replies[-1]
+
+
+async def test_an_approved_change_says_who_approved_it(db: SessionFactory) -> None:
+    approval_id, _, _ = filed(db)
+    approvals.approve(db=db, approval_id=approval_id, decided_by="Dana Park")
+    _, replies = await said_in_call(phone_state(db), "Has my flight change been approved yet?")
+    assert "was approved by Dana Park" in replies[-1]
+
+
+async def test_a_rejected_change_says_the_flight_stays(db: SessionFactory) -> None:
+    approval_id, _, _ = filed(db)
+    approvals.reject(db=db, approval_id=approval_id, decided_by="Dana Park")
+    _, replies = await said_in_call(phone_state(db), "Did my manager approve my flight change?")
+    assert "was not approved by Dana Park" in replies[-1] and "stay on UA 1542" in replies[-1]
+
+
+async def test_no_request_is_said_plainly(db: SessionFactory) -> None:
+    _, replies = await said_in_call(phone_state(db), "Did my manager approve my flight change?")
+    assert "no flight change waiting for approval" in replies[-1]
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Can I change my flight UA 1542 without my manager's approval?",
+     "Does a flight change need my manager's approval?"],
+)  # fmt: skip
+async def test_asking_whether_a_change_needs_approval_is_not_asking_where_one_stands(
+    db: SessionFactory, question: str
+) -> None:
+    from tests.unit.agents.test_conversations import rules_engine_call
+
+    called = await rules_engine_call(phone_state(db), question)
+    assert "manager_decision_status" not in called[0], called
