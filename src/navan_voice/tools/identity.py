@@ -98,6 +98,29 @@ async def identify_caller(
             raise
         state.note(f"Not identified after {state.failed_identifications} tries.")
         raise ToolError(f"{e} {OFFER_PERSON}") from e
+    before = state.traveler_name if state.traveler_id not in (None, traveler.id) else None
+    if before is not None:
+        _switch_traveler(state, before, traveler)
     remember(state, traveler, "confirmation code")
     state.current_trip_code = confirmation_code.upper().replace(" ", "")
+    if before is not None:
+        return (
+            f"Thanks, {traveler.first_name}, I found your profile. From now on I'm helping with "
+            f"{traveler.full_name}'s trips, not {before}'s. What can I help you with?"
+        )
     return f"Thanks, {traveler.first_name}, I found your profile. What can I help you with?"
+
+
+def _switch_traveler(state: CallState, before: str, traveler: Traveler) -> None:
+    """Someone identified as one traveler gives another's code and name (an assistant booking
+    for a colleague): nothing of the first traveler's carries over. Their options, the booking
+    discussed and a change read back and not confirmed are dropped, so a "yes" can never act on
+    one traveler's booking under the other's name; the switch is on the call's record."""
+    if state.pending is not None:
+        state.note(f"Not confirmed, dropped when the caller switched traveler: "
+                   f"{state.pending.read_back}")  # fmt: skip
+    state.pending = None
+    state.options = []
+    state.current_segment_id = state.current_hotel_id = state.current_trip_code = None
+    state.note(f"Switched from {before} to {traveler.full_name}.")
+    state.tags["switched_traveler"] = f"{before} -> {traveler.full_name}"
