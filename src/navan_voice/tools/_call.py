@@ -6,9 +6,10 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager, nullcontext
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
 
@@ -23,39 +24,72 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 # the call a service runs for, for its logs (set by state_of and read_service, in the tool's task)
 CALL_ID: ContextVar[str] = ContextVar("navan_call_id", default="unknown")
-# the tool call in progress (set by ``state_of``, in the tool's own task), so a slow service
-# can fill the silence on it; unset on the look-ahead, whose context is not a RunContext
-RUN_CONTEXT: ContextVar[RunContext[CallState] | None] = ContextVar(
-    "navan_run_context", default=None
-)
-# a service still running this long after the line went quiet gets "one moment" (a locked or
-# slow database: SQLite waits up to 15 s for a lock), and a second line if it goes on
-HOLD_AFTER_S = 1.5
-HOLD_AGAIN_AFTER_S = 6.0
+HOLD_AFTER_S = 1.5  # quiet this long in a tool call: "one moment" (a slow or locked database)
+HOLD_AGAIN_AFTER_S = 6.0  # and the second line this long after the first
 HOLD_ON = ("One moment, I'm still checking.", "Thanks for waiting, I'm still on it.")
 
 
-def _hold_on(step: int) -> Any:
-    """The filler's line for its ``step``; spoken without entering the conversation, so the
-    model (and the rules engine's read of the last reply) never takes it for an answer."""
-    context = RUN_CONTEXT.get()
-    if context is None or step >= len(HOLD_ON):
-        return None
-    # on the call's record too: a caller kept waiting is a number the dashboard should see
-    context.userdata.tags["held_on"] = str(step + 1)
-    return context.session.say(HOLD_ON[step], add_to_chat_ctx=False)
+@dataclass
+class _Hold:
+    """One tool call's holding on, shared by all the services it runs: its "one moment" comes
+    1.5 s into the tool call, not into each read, and its lines are said once each."""
+
+    context: RunContext[CallState]
+    started: float = field(default_factory=time.monotonic)
+    said: int = 0  # lines of HOLD_ON said so far
+    open: bool = False  # a filler is scheduled (nested services add none)
 
 
-def holding_on() -> AbstractAsyncContextManager[None]:
-    """While open, silence of ``HOLD_AFTER_S`` on the line during the current tool call is
-    filled with a "one moment" (livekit's ``RunContext.with_filler``); outside a tool call
-    (start-of-call lookups, the look-ahead, tests calling services) it does nothing."""
-    context = RUN_CONTEXT.get()
-    if context is None:
-        return nullcontext()
-    return context.with_filler(
-        _hold_on, delay=HOLD_AFTER_S, interval=HOLD_AGAIN_AFTER_S, max_steps=len(HOLD_ON)
-    )
+# the tool call in progress (set by ``state_of``, in the tool's own task: livekit runs each
+# tool call in a task of its own); unset on the look-ahead, whose context is no RunContext
+_HOLD: ContextVar[_Hold | None] = ContextVar("navan_hold", default=None)
+
+
+def _hold_line(hold: _Hold) -> Callable[[int], Any]:
+    def line(_step: int) -> Any:
+        """The next line for this tool call, spoken outside the conversation, so the model
+        (and the rules engine's read of the last reply) never takes it for an answer; none
+        while another tool call of the call (parallel tools) just said one."""
+        state = hold.context.userdata
+        now = time.monotonic()
+        if hold.said >= len(HOLD_ON) or now - state.held_at < HOLD_AGAIN_AFTER_S:
+            return None
+        text = HOLD_ON[hold.said]
+        hold.said += 1
+        state.held_at = now
+        # on the call's record too: a caller kept waiting is a number the dashboard should see
+        state.tags["held_on"] = str(hold.said)
+        return hold.context.session.say(text, add_to_chat_ctx=False)
+
+    return line
+
+
+@asynccontextmanager
+async def holding_on() -> AsyncIterator[None]:
+    """While open, quiet on the line ``HOLD_AFTER_S`` into the current tool call is filled
+    with "one moment", and ``HOLD_AGAIN_AFTER_S`` later with a second line (livekit's
+    ``RunContext.with_filler``). Outside a tool call (start-of-call lookups, the look-ahead,
+    tests calling services), or inside another ``holding_on``, it adds nothing."""
+    hold = _HOLD.get()
+    if hold is None or hold.open or hold.said >= len(HOLD_ON):
+        yield
+        return
+    # the first line is due HOLD_AFTER_S into the tool call, the next HOLD_AGAIN_AFTER_S after
+    # the last one the call heard
+    since, due = (
+        (hold.started, HOLD_AFTER_S) if hold.said == 0
+        else (hold.context.userdata.held_at, HOLD_AGAIN_AFTER_S)
+    )  # fmt: skip
+    delay = max(0.0, since + due - time.monotonic())
+    hold.open = True
+    try:
+        async with hold.context.with_filler(
+            _hold_line(hold), delay=delay, interval=HOLD_AGAIN_AFTER_S,
+            max_steps=len(HOLD_ON) - hold.said,
+        ):  # fmt: skip
+            yield
+    finally:
+        hold.open = False
 
 
 async def off_loop(fn: Callable[..., T], /, **kwargs: Any) -> T:
@@ -99,14 +133,16 @@ async def read_service(state: CallState, fn: Callable[..., T], /, **kwargs: Any)
     key = reads.key(fn, kwargs)
     if state.ahead:
         return await reads.ahead(key, call_service(fn, db=state.db, **kwargs))
-    return await reads.behind(key, lambda: call_service(fn, db=state.db, **kwargs))
+    async with holding_on():  # a read the look-ahead started may be the slow one
+        return await reads.behind(key, lambda: call_service(fn, db=state.db, **kwargs))
 
 
 def state_of(context: RunContext[CallState]) -> CallState:
     """The call's state; every tool starts with it, which marks the tool call in progress
     for ``holding_on``."""
-    if isinstance(context, RunContext):
-        RUN_CONTEXT.set(context)
+    hold = _HOLD.get()
+    if isinstance(context, RunContext) and (hold is None or hold.context is not context):
+        _HOLD.set(_Hold(context))
     CALL_ID.set(context.userdata.call_id)
     return context.userdata
 

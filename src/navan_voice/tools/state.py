@@ -72,6 +72,7 @@ class CallState:
     tags: dict[str, str] = field(default_factory=dict)  # free labels for recordings/analytics
     case_reference: str | None = None
     failed_identifications: int = 0  # wrong confirmation code / last name so far
+    held_at: float = 0.0  # when (monotonic) a "one moment" was last said (tools/_call.py)
     room: str = ""  # the LiveKit room of the call (for recordings and logs)
     extra_tools: list[Any] = field(default_factory=list)  # call-wide tools every agent offers
     # the first words of an outbound call (e.g. a disruption notice), said instead of a greeting

@@ -101,3 +101,16 @@ async def test_a_fast_service_says_nothing_extra(db: SessionFactory) -> None:
 async def test_a_slow_service_outside_a_tool_call_runs_without_a_filler() -> None:
     """Start-of-call lookups and the look-ahead have no tool call to speak on."""
     assert await _call.off_loop(slowed(lambda x: x + 1, 0.01), x=1) == 2
+
+
+async def test_reads_each_quick_but_slow_together_still_say_one_moment(
+    db: SessionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The "one moment" is due 1.5 s into the tool call, not into each of its reads."""
+    monkeypatch.setattr(_call, "HOLD_AFTER_S", 0.5)
+    monkeypatch.setattr(trips, "resolve_segment", slowed(trips.resolve_segment, 0.35))
+    monkeypatch.setattr(flights, "find_alternatives", slowed(flights.find_alternatives, 0.35))
+    state = phone_state(db)
+    said, replies = await said_in_call(state, "I need to change my flight UA 1542")
+    assert said.count(_call.HOLD_ON[0]) == 1, said
+    assert any("options" in r for r in replies), replies
