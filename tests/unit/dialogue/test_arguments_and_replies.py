@@ -280,7 +280,13 @@ def test_needle_never_confirms_a_change_on_its_own() -> None:
 
 
 @pytest.mark.parametrize(
-    "answer", ["No, not the first one", "No thanks, I'll keep my flight", "No, leave it"]
+    "answer",
+    [
+        "No, not the first one",
+        "No thanks, I'll keep my flight",
+        "No, leave it",
+        "No, not the one on Friday",
+    ],
 )
 def test_a_no_that_names_what_it_keeps_is_a_decline(answer: str) -> None:
     discard = ToolSpec("discard_pending_change", "Drop the change just read back.", {})

@@ -175,6 +175,24 @@ def test_an_option_ruled_out_is_not_the_pick(text: str, option: int | None) -> N
     assert slots.ordinal(text) == option
 
 
-def test_a_date_ruled_out_is_not_one_of_the_dates() -> None:
-    assert slots.dates("not on Friday, Saturday", MONDAY) == [dt.date(2026, 5, 9)]
-    assert slots.dates("no, not the 14th", MONDAY) == []
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("not on Friday, Saturday", [dt.date(2026, 5, 9)]),
+     ("no, not the 14th", []),
+     ("no, not the one on Friday", []),
+     ("no, not this coming Friday", []),
+     ("if not tomorrow then Friday", [dt.date(2026, 5, 8)]),
+     ("not later than the 14th", [dt.date(2026, 5, 14)]),
+     ("I'm not flying on the 14th anymore, move it to the 15th", [dt.date(2026, 5, 15)])],
+)  # fmt: skip
+def test_a_date_ruled_out_is_not_one_of_the_dates(text: str, expected: list[dt.date]) -> None:
+    assert slots.dates(text, MONDAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "option"),
+    [("not the very first one", None), ("why not the second one", 2),
+     ("not the first but the third", 3)],
+)  # fmt: skip
+def test_ruling_out_runs_to_where_the_sentence_turns(text: str, option: int | None) -> None:
+    assert slots.ordinal(text) == option

@@ -38,10 +38,16 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "screen": ("screen", "see my", "can you see", "showing", "error message", "web page",
                "look at"),
     "case": ("case", "ticket", "complaint", "support"),
-    # where a request for approval stands (not whether something needs one: that is policy)
-    "decision": ("approved", "approve my", "approve the", "still pending", "pending approval",
-                 "change request", "approval status", "status of the approval",
-                 "happened with the approval"),
+    # where a request for approval stands; never a bare "approved" ("was my expense approved?",
+    # "is business class approved?") or "approval" ("do I need approval?": that is policy)
+    "decision": ("manager approve", "boss approve", "approve my change", "approve my flight",
+                 "approve the change", "approve it", "change approve", "change been approve",
+                 "signed off", "sign off", "still pending", "pending approval", "change request",
+                 "approval request", "approval status", "status of the approval",
+                 "status of my approval", "happened with the approval", "approval come through",
+                 "approval came through", "approval stand", "update on the approval",
+                 "update on my approval", "status of my flight change", "status of my change",
+                 "change reject", "reject my change", "rejected my change"),
 }  # fmt: skip
 
 # generic concepts count for less than specific ones ("cancel" beats "flight")

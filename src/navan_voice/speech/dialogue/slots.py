@@ -389,11 +389,12 @@ def trip_leg(text: str) -> str | None:
     return None
 
 
-# what a caller rules out ("not that one", "not the first one", "not on Friday", "not the
-# 14th"): never their pick, whatever option or date it names
+# what a caller rules out, up to where the sentence turns ("not that one, the third", "not the
+# one on Friday but Saturday", "if not tomorrow then Friday"): never their pick, whatever option
+# or date it names. "why not the second", "not later than the 14th", "not sure" rule out nothing.
 _RULED_OUT = re.compile(
-    r"\bnot\s+(?:(?:the|that|this|on|option|number)\s+)?[\w-]+"
-    r"(?:\s+(?:one|option|flight|date|day))?",
+    r"(?<!why )\bnot\s+(?!(?:only|later|until|till|before|after|sure|really|more)\b)"
+    r"[^,;.!?]*?(?=[,;.!?]|\s+(?:but|rather|instead|then|and)\b|$)",
     re.IGNORECASE,
 )
 
