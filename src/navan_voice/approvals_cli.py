@@ -9,12 +9,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from navan_voice.cli_errors import console, friendly_errors
 from navan_voice.config import load_settings
-from navan_voice.db.engine import SessionFactory, make_session_factory, upgrade_database
-from navan_voice.domain.errors import NavanError
+from navan_voice.db.engine import SessionFactory, make_session_factory, require_current_schema
 from navan_voice.domain.models import ApprovalStatus, format_money
 
-console = Console(stderr=True)
 approvals_app = typer.Typer(
     help="Flight changes above a company's approval limit: list, approve, reject.",
     no_args_is_help=True,
@@ -23,26 +22,19 @@ approvals_app = typer.Typer(
 
 def _db() -> SessionFactory:
     url = load_settings().effective_database_url
-    upgrade_database(url)  # a database from before the approvals' columns is brought up to date
+    require_current_schema(url)  # a manager's command never changes the schema itself
     return make_session_factory(url)
 
 
-def _fail(e: NavanError) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {e}")
-    return typer.Exit(1)
-
-
 @approvals_app.command("list")
+@friendly_errors
 def list_command(
     all_: Annotated[bool, typer.Option("--all", help="Decided requests too.")] = False,
 ) -> None:
     """The requests waiting for a decision (oldest first)."""
     from navan_voice.services import approvals
 
-    try:
-        rows = approvals.list_approvals(db=_db(), status=None if all_ else ApprovalStatus.PENDING)
-    except NavanError as e:
-        raise _fail(e) from e
+    rows = approvals.list_approvals(db=_db(), status=None if all_ else ApprovalStatus.PENDING)
     if not rows:
         console.print("no approval requests" + ("" if all_ else " waiting"))
         return
@@ -51,6 +43,8 @@ def list_command(
         table.add_column(column)
     for a in rows:
         status = a.status.value + (f" by {a.decided_by}" if a.decided_by else "")
+        if a.status is ApprovalStatus.PENDING and a.flight_left:
+            status += " (the flight asked for left)"
         table.add_row(
             str(a.id), status, f"{a.traveler} ({a.company})", a.booked_flight,
             f"{a.requested_flight}, {a.cabin.value.replace('_', ' ')}",
@@ -60,6 +54,7 @@ def list_command(
 
 
 @approvals_app.command("approve")
+@friendly_errors
 def approve_command(
     approval_id: Annotated[int, typer.Argument(help="The request's id (`approvals list`).")],
     by: Annotated[str, typer.Option("--by", help="Who approves, for the audit log.")],
@@ -67,10 +62,7 @@ def approve_command(
     """Approve a request: the flight is changed now, priced again."""
     from navan_voice.services import approvals
 
-    try:
-        result = approvals.approve(db=_db(), approval_id=approval_id, decided_by=by)
-    except NavanError as e:
-        raise _fail(e) from e
+    result = approvals.approve(db=_db(), approval_id=approval_id, decided_by=by)
     charged = format_money(result.quote.total_due_cents)
     console.print(
         f"[green]✓[/] request {approval_id} approved: now on {result.segment.label} "
@@ -79,6 +71,7 @@ def approve_command(
 
 
 @approvals_app.command("reject")
+@friendly_errors
 def reject_command(
     approval_id: Annotated[int, typer.Argument(help="The request's id (`approvals list`).")],
     by: Annotated[str, typer.Option("--by", help="Who rejects, for the audit log.")],
@@ -87,10 +80,7 @@ def reject_command(
     """Reject a request: the booking stays as it is."""
     from navan_voice.services import approvals
 
-    try:
-        rejected = approvals.reject(db=_db(), approval_id=approval_id, decided_by=by, why=why)
-    except NavanError as e:
-        raise _fail(e) from e
+    rejected = approvals.reject(db=_db(), approval_id=approval_id, decided_by=by, why=why)
     console.print(
         f"[yellow]✗[/] request {approval_id} rejected; {rejected.traveler} stays on "
         f"{rejected.booked_flight}"

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -19,8 +17,8 @@ from rich.logging import RichHandler
 from rich.table import Table
 
 from navan_voice.approvals_cli import approvals_app
+from navan_voice.cli_errors import friendly_errors
 from navan_voice.config import Settings, load_settings
-from navan_voice.domain.errors import NavanError
 from navan_voice.telephony.cli import call_out, telephony_app
 
 app = typer.Typer(
@@ -36,7 +34,6 @@ app.add_typer(approvals_app, name="approvals")
 app.command("call-out")(call_out)
 
 console = Console(stderr=True)
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _setup_logging(level: str) -> None:
@@ -54,23 +51,6 @@ def _settings() -> Settings:
     settings = load_settings()
     _setup_logging(settings.log_level)
     return settings
-
-
-def friendly_errors(func: F) -> F:
-    """Turn our errors into one red line and exit code 1, instead of a traceback."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except NavanError as e:
-            console.print(f"[bold red]error:[/] {e}")
-            raise typer.Exit(1) from e
-        except KeyboardInterrupt:
-            console.print("[yellow]interrupted[/]")
-            raise typer.Exit(130) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 @app.command()

@@ -44,3 +44,24 @@ def test_deciding_twice_is_one_red_line_and_exit_1(url: str) -> None:
     again = runner.invoke(app, ["approvals", "approve", str(approval_id), "--by", "Sam"])
     assert again.exit_code == 1
     assert "already rejected by Dana" in again.output and "Traceback" not in again.output
+
+
+def test_a_database_behind_the_schema_is_refused_with_the_command_to_fix_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from navan_voice.db.engine import upgrade_database
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade_database(url, "0100_recordings")  # before approvals kept their decisions
+    monkeypatch.setenv("NAVAN_DATABASE_URL", url)
+    result = CliRunner().invoke(app, ["approvals", "list"])
+    assert result.exit_code == 1 and "navan-voice db upgrade" in result.output
+
+
+def test_a_database_that_cannot_be_reached_is_one_red_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NAVAN_DATABASE_URL", "postgresql://nobody@127.0.0.1:9/none")
+    result = CliRunner().invoke(app, ["approvals", "list"])
+    assert result.exit_code == 1, result.output
+    assert "NAVAN_DATABASE_URL" in result.output and "Traceback" not in result.output

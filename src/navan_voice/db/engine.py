@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from navan_voice.domain.errors import ConflictError, DataUnavailableError
+from navan_voice.domain.errors import ConflictError, DataUnavailableError, SetupError
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +118,27 @@ def upgrade_database(url: str, revision: str = "head") -> None:
         make_url(normalize_url(url)).render_as_string(hide_password=True),
         revision,
     )
+
+
+def require_current_schema(url: str) -> None:
+    """Refuse (``SetupError``) a database whose schema is not the newest, with the command that
+    brings it up to date; for commands that should not change a schema themselves."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config(url)).get_current_head()
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+    if current != head:
+        shown = make_url(normalize_url(url)).render_as_string(hide_password=True)
+        raise SetupError(
+            f"the database at {shown} is at schema {current or 'none'}, not the newest ({head}); "
+            "run `navan-voice db upgrade` (or `navan-voice db seed` for the demo data) first"
+        )
 
 
 def downgrade_database(url: str, revision: str = "base") -> None:

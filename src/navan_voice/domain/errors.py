@@ -64,6 +64,10 @@ class InvalidRequestError(DomainError):
     """A value is malformed or impossible (a date in the past, an unparseable date, ...)."""
 
 
+class RequestExpiredError(InvalidRequestError):
+    """An approval request can never be made: the flight it asked for has left."""
+
+
 class PolicyViolationError(DomainError):
     """The company's travel policy does not allow the request."""
 

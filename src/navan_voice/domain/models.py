@@ -236,8 +236,9 @@ class Approval:
     status: ApprovalStatus
     call_id: str
     created_at_utc: datetime
-    decided_by: str | None = None
+    decided_by: str | None = None  # None on a decided request: closed by the system
     decided_at_utc: datetime | None = None
+    flight_left: bool = False  # the flight asked for has departed: it can never be approved
 
 
 @dataclass(frozen=True)

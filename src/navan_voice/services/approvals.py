@@ -11,13 +11,19 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from navan_voice.db import repositories as repo
 from navan_voice.db import tables as t
 from navan_voice.db.engine import SessionFactory, transaction
-from navan_voice.domain.errors import DomainError, InvalidRequestError, NotFoundError
+from navan_voice.domain.errors import (
+    ConflictError,
+    DomainError,
+    InvalidRequestError,
+    NotFoundError,
+    RequestExpiredError,
+)
 from navan_voice.domain.models import (
     Approval,
     ApprovalStatus,
@@ -30,7 +36,7 @@ from navan_voice.services.common import audit, require_traveler, utc_now
 logger = logging.getLogger(__name__)
 
 
-def _view(session: Session, row: t.ApprovalRequest) -> Approval:
+def _view(session: Session, row: t.ApprovalRequest, now: datetime | None = None) -> Approval:
     seg = repo.segment_by_id(session, row.segment_id)
     flight = repo.scheduled_by_id(session, row.scheduled_flight_id)
     traveler = repo.traveler_by_id(session, row.traveler_id)
@@ -52,6 +58,7 @@ def _view(session: Session, row: t.ApprovalRequest) -> Approval:
         created_at_utc=row.created_at_utc,
         decided_by=row.decided_by,
         decided_at_utc=row.decided_at_utc,
+        flight_left=flight.departure_utc <= (now or utc_now()),
     )
 
 
@@ -80,7 +87,7 @@ def traveler_requests(
             .order_by(t.ApprovalRequest.id.desc())
         )
         return [
-            _view(session, row)
+            _view(session, row, now)
             for row in rows
             if row.status is ApprovalStatus.PENDING
             or max(row.created_at_utc, row.decided_at_utc or row.created_at_utc) >= since
@@ -103,6 +110,30 @@ def _waiting(session: Session, approval_id: int) -> t.ApprovalRequest:
     return row
 
 
+def _claim(
+    session: Session,
+    row: t.ApprovalRequest,
+    status: ApprovalStatus,
+    who: str | None,
+    moment: datetime,
+) -> None:
+    """Decide ``row`` only if it is still pending, as one conditional UPDATE: of two managers
+    deciding at once, one wins and the other is told (and its transaction, a flight change
+    included, is rolled back)."""
+    claimed = session.execute(
+        update(t.ApprovalRequest)
+        .where(t.ApprovalRequest.id == row.id, t.ApprovalRequest.status == ApprovalStatus.PENDING)
+        .values(status=status, decided_by=who, decided_at_utc=moment)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise ConflictError(
+            f"Approval request {row.id} was decided by someone else a moment ago; "
+            "`navan-voice approvals list --all` shows how."
+        )
+    session.refresh(row)
+
+
 def _decider(decided_by: str) -> str:
     name = decided_by.strip()
     if not name:
@@ -120,8 +151,23 @@ def approve(
     """
     who = _decider(decided_by)
     moment = now or utc_now()
+    try:
+        return _approve(db, approval_id, who, moment)
+    except RequestExpiredError as e:
+        _expire(db, approval_id, str(e), moment)
+        raise
+
+
+def _approve(db: SessionFactory, approval_id: int, who: str, moment: datetime) -> ChangeResult:
     with transaction(db) as session:
         row = _waiting(session, approval_id)
+        _claim(session, row, ApprovalStatus.APPROVED, who, moment)
+        requested = repo.scheduled_by_id(session, row.scheduled_flight_id)
+        if requested is not None and requested.departure_utc <= moment:
+            raise RequestExpiredError(
+                f"Approval request {approval_id} asked for {requested.flight_number}, which has "
+                "already left; it is closed as expired."
+            )
         try:
             fresh, seg, flight, fare = flights.quote_in(
                 session,
@@ -146,14 +192,49 @@ def approve(
             fare,
             fresh,
             traveler_id=row.traveler_id,
-            call_id=row.call_id,
+            call_id=decision_id(approval_id),
             moment=moment,
             approved_by=who,
         )
-        row.status = ApprovalStatus.APPROVED
-        row.decided_by, row.decided_at_utc = who, moment
+        audit(
+            session,
+            traveler_id=row.traveler_id,
+            call_id=decision_id(approval_id),
+            action="approval_approved",
+            entity="approval_request",
+            entity_id=row.id,
+            before={"status": "pending"},
+            after={"status": "approved", "by": who, "filed_on_call": row.call_id},
+            now=moment,
+        )
         logger.info("approval request %s approved by %s", approval_id, who)
         return result
+
+
+def decision_id(approval_id: int) -> str:
+    """What a manager's decision is logged under in the audit log, in place of a call's id
+    (the call that filed the request is in the row's ``filed_on_call``)."""
+    return f"approval:{approval_id}"
+
+
+def _expire(db: SessionFactory, approval_id: int, why: str, moment: datetime) -> None:
+    """Close a request that can never be made (its flight left), so the traveler hears so and
+    another change of their flight is not held up behind it."""
+    with transaction(db) as session:
+        row = _waiting(session, approval_id)
+        _claim(session, row, ApprovalStatus.REJECTED, None, moment)  # closed, by nobody
+        row.reason += " (expired: the flight asked for left)"
+        audit(
+            session,
+            traveler_id=row.traveler_id,
+            call_id=decision_id(approval_id),
+            action="approval_expired",
+            entity="approval_request",
+            entity_id=row.id,
+            before={"status": "pending"},
+            after={"status": "rejected", "why": why},
+            now=moment,
+        )
 
 
 def reject(
@@ -169,19 +250,23 @@ def reject(
     moment = now or utc_now()
     with transaction(db) as session:
         row = _waiting(session, approval_id)
-        row.status = ApprovalStatus.REJECTED
-        row.decided_by, row.decided_at_utc = who, moment
+        _claim(session, row, ApprovalStatus.REJECTED, who, moment)
         if why.strip():
             row.reason += f" (rejected: {why.strip()})"
         audit(
             session,
             traveler_id=row.traveler_id,
-            call_id=row.call_id,
+            call_id=decision_id(approval_id),
             action="approval_rejected",
             entity="approval_request",
             entity_id=row.id,
             before={"status": "pending"},
-            after={"status": "rejected", "by": who, "why": why.strip()},
+            after={
+                "status": "rejected",
+                "by": who,
+                "why": why.strip(),
+                "filed_on_call": row.call_id,
+            },
             now=moment,
         )
         logger.info("approval request %s rejected by %s", approval_id, who)

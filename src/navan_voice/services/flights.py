@@ -55,6 +55,8 @@ CHANGE_FEES_CENTS = {
     FareFamily.REFUNDABLE: (0, 0),
 }
 INTERNATIONAL = {"LHR"}
+# the least time between one flight of a trip landing and its next leaving (a connection)
+MIN_CONNECTION = timedelta(minutes=45)
 MAX_OPTIONS = 5
 SEGMENT_FIELDS = (
     "flight_number",
@@ -97,17 +99,18 @@ def _out_of_order(seg: t.FlightSegment, flight: t.ScheduledFlight) -> str | None
     """Why moving ``seg`` to ``flight`` would break the trip's order (speakable), or None."""
     before, after = _neighbours(seg)
     arrives = flight.departure_utc + timedelta(minutes=flight.duration_minutes)
-    if after is not None and arrives > after.departure_utc:
+    gap = f"{MIN_CONNECTION.seconds // 60} minutes"
+    if after is not None and arrives + MIN_CONNECTION > after.departure_utc:
         return (
-            f"{flight.flight_number} on {flight.departure_local:%A %B %-d} would land after "
-            f"your next flight, {repo.to_segment(after).label}, leaves. Please pick an earlier "
-            "flight, or change that one first."
+            f"{flight.flight_number} on {flight.departure_local:%A %B %-d} would not land at "
+            f"least {gap} before your next flight, {repo.to_segment(after).label}, leaves. "
+            "Please pick an earlier flight, or change that one first."
         )
-    if before is not None and flight.departure_utc < _arrival_utc(before):
+    if before is not None and flight.departure_utc < _arrival_utc(before) + MIN_CONNECTION:
         return (
-            f"{flight.flight_number} on {flight.departure_local:%A %B %-d} would leave before "
-            f"your earlier flight, {repo.to_segment(before).label}, lands. Please pick a later "
-            "flight, or change that one first."
+            f"{flight.flight_number} on {flight.departure_local:%A %B %-d} would leave less "
+            f"than {gap} after your earlier flight, {repo.to_segment(before).label}, lands. "
+            "Please pick a later flight, or change that one first."
         )
     return None
 
@@ -310,6 +313,10 @@ def change_flight(
                 f"{format_money(quote.total_due_cents)}."
             )
         waiting = repo.pending_approval(session, seg.id)  # one change waits at a time
+        if waiting is not None and _asked_for_left(session, waiting, moment):
+            # nobody decided before the flight it asked for left: it holds up nothing
+            _withdraw(session, waiting, "the flight asked for left", call_id, moment)
+            waiting = None
         if fresh.needs_approval and waiting is not None:
             if waiting.scheduled_flight_id == flight.id:  # a second yes to the same request
                 return ChangeResult(
@@ -408,12 +415,18 @@ def move_segment(
     return ChangeResult(ChangeOutcome.CHANGED, fresh, repo.to_segment(seg))
 
 
+def _asked_for_left(session: Session, request: t.ApprovalRequest, moment: datetime) -> bool:
+    flight = repo.scheduled_by_id(session, request.scheduled_flight_id)
+    return flight is None or flight.departure_utc <= moment
+
+
 def _withdraw(
     session: Session, request: t.ApprovalRequest, why: str, call_id: str, moment: datetime
 ) -> None:
     """Close a change waiting for approval that nothing is left to approve, with an audit row
     saying why (the manager's own decisions set APPROVED or REJECTED without one)."""
     request.status = ApprovalStatus.REJECTED
+    request.decided_at_utc = moment  # decided by nobody: closed by the system
     request.reason += f" (withdrawn: {why})"
     audit(
         session,

@@ -151,6 +151,8 @@ def hotel_read_back(q: HotelChangeQuote) -> str:
 def approval(a: Approval) -> str:
     """Where a change sent for a manager's approval stands (one sentence)."""
     asked = f"Your change to {a.requested_flight}"
+    if a.status is ApprovalStatus.PENDING and a.flight_left:  # no manager decided in time
+        return f"{asked} expired unanswered when that flight left; you stay on {a.booked_flight}."
     if a.status is ApprovalStatus.PENDING:
         return (
             f"{asked} is waiting for your manager's approval; you stay on "
@@ -160,6 +162,8 @@ def approval(a: Approval) -> str:
     on = f" on {a.decided_at_utc:%B %-d}" if a.decided_at_utc else ""
     if a.status is ApprovalStatus.APPROVED:
         return f"{asked} was approved{by}{on}, so that is your flight now."
+    if not a.decided_by and a.flight_left:  # closed when a manager tried it too late
+        return f"{asked} expired when that flight left; you stay on {a.booked_flight}."
     if not a.decided_by:  # closed by a later change or a cancellation of that flight
         return f"{asked} was withdrawn when that flight was changed or cancelled."
     return f"{asked} was not approved{by}{on}; you stay on {a.booked_flight}."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -10,8 +11,13 @@ from sqlalchemy import select
 from navan_voice.db import tables as t
 from navan_voice.db.engine import SessionFactory, transaction
 from navan_voice.db.seed import DEMO_PHONE
-from navan_voice.domain.errors import InvalidRequestError, NotFoundError
-from navan_voice.domain.models import ApprovalStatus, CabinClass, ChangeOutcome
+from navan_voice.domain.errors import (
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    RequestExpiredError,
+)
+from navan_voice.domain.models import ApprovalStatus, CabinClass, ChangeOutcome, SegmentStatus
 from navan_voice.services import approvals, flights, identity, trips
 from navan_voice.services.common import utc_now
 
@@ -92,7 +98,10 @@ def test_approving_makes_the_change_asked_for(db: SessionFactory) -> None:
     row = _request(db, approval_id)
     assert row.status is ApprovalStatus.APPROVED and row.decided_by == "Dana Manager"
     [entry] = _audit(db, "flight_changed")
-    assert entry.call_id == "call-a" and entry.after["approved_by"] == "Dana Manager"
+    assert entry.call_id == f"approval:{approval_id}"
+    assert entry.after["approved_by"] == "Dana Manager"
+    [decision] = _audit(db, "approval_approved")
+    assert decision.after == {"status": "approved", "by": "Dana Manager", "filed_on_call": "call-a"}
     assert approvals.list_approvals(db=db) == []
     assert [a.status for a in approvals.list_approvals(db=db, status=None)] == [
         ApprovalStatus.APPROVED
@@ -129,12 +138,67 @@ def test_a_change_that_got_dearer_is_not_approved_and_still_waits(db: SessionFac
     assert _segment(db, seg_id).flight_number == "UA 1542"
 
 
-def test_a_flight_that_left_is_not_approved(db: SessionFactory) -> None:
-    approval_id, _, _ = filed(db)
+def test_a_request_whose_flight_left_is_closed_as_expired(db: SessionFactory) -> None:
+    """Approved too late: nothing changes, and the request is closed (not left waiting for
+    ever, holding up any other change of that flight)."""
+    approval_id, seg_id, _ = filed(db)
     later = utc_now() + timedelta(days=40)
-    with pytest.raises(InvalidRequestError, match="cannot be made as asked"):
+    with pytest.raises(RequestExpiredError, match="already left"):
         approvals.approve(db=db, approval_id=approval_id, decided_by="Dana", now=later)
+    row = _request(db, approval_id)
+    assert row.status is ApprovalStatus.REJECTED and row.decided_by is None
+    assert "expired" in row.reason and _audit(db, "approval_expired")
+    assert _segment(db, seg_id).flight_number == "UA 1542"
+    [mine] = approvals.traveler_requests(db=db, traveler_id=row.traveler_id, now=later)
+    assert mine.flight_left
+
+
+def test_a_change_the_segment_cannot_take_any_more_is_refused_and_still_waits(
+    db: SessionFactory,
+) -> None:
+    """The booked flight itself left (or was cancelled): the request waits for a rejection."""
+    approval_id, seg_id, _ = filed(db)
+    with transaction(db) as s:
+        seg = s.get(t.FlightSegment, seg_id)
+        assert seg is not None
+        seg.status = SegmentStatus.CANCELLED
+    with pytest.raises(InvalidRequestError, match="cannot be made as asked"):
+        approvals.approve(db=db, approval_id=approval_id, decided_by="Dana")
     assert _request(db, approval_id).status is ApprovalStatus.PENDING
+
+
+def test_two_managers_deciding_at_once_one_wins_and_nothing_is_half_done(
+    db: SessionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dana approves while Sam rejects, between Dana's read of the request and her decision:
+    Sam's rejection stands, Dana is told, and her flight change is rolled back."""
+    approval_id, seg_id, _ = filed(db)
+    read = approvals._waiting
+
+    errors: list[BaseException] = []
+
+    def sam_rejects() -> None:
+        try:
+            approvals.reject(db=db, approval_id=approval_id, decided_by="Sam")
+        except BaseException as e:  # reported below: the test must see Sam's rejection land
+            errors.append(e)
+
+    def read_then_sam_rejects(session: object, request_id: int) -> t.ApprovalRequest:
+        row = read(session, request_id)  # type: ignore[arg-type]
+        if threading.current_thread() is threading.main_thread():  # Dana's read only
+            sam = threading.Thread(target=sam_rejects)
+            sam.start()
+            sam.join()
+        return row
+
+    monkeypatch.setattr(approvals, "_waiting", read_then_sam_rejects)
+    with pytest.raises(ConflictError, match="decided by someone else"):
+        approvals.approve(db=db, approval_id=approval_id, decided_by="Dana")
+    assert errors == []
+    row = _request(db, approval_id)
+    assert row.status is ApprovalStatus.REJECTED and row.decided_by == "Sam"
+    assert _segment(db, seg_id).flight_number == "UA 1542"
+    assert _audit(db, "flight_changed") == []
 
 
 def test_unknown_request_and_nameless_decider_are_refused(db: SessionFactory) -> None:
@@ -143,3 +207,40 @@ def test_unknown_request_and_nameless_decider_are_refused(db: SessionFactory) ->
         approvals.approve(db=db, approval_id=approval_id + 99, decided_by="Dana")
     with pytest.raises(InvalidRequestError, match="who decides"):
         approvals.reject(db=db, approval_id=approval_id, decided_by="  ")
+
+
+def test_a_request_whose_flight_left_holds_up_no_other_change(db: SessionFactory) -> None:
+    """Nobody decided before the flight asked for left: a new change of the same booked flight
+    is filed, and the stale request is closed."""
+    found = identity.identify_by_phone(db=db, phone=DEMO_PHONE)
+    assert found is not None
+    seg = trips.resolve_segment(db=db, traveler_id=found.id, reference="UA 1542")
+    day_before = seg.departure_local.date() - timedelta(days=1)
+    early = flights.find_alternatives(
+        db=db, traveler_id=found.id, segment_id=seg.id, on_date=day_before
+    )[0]
+    _set_fare(db, _fare(db, early.id).id, seg.fare_cents + 100_000)
+    quote = flights.quote_flight_change(
+        db=db, traveler_id=found.id, segment_id=seg.id, option_id=early.id
+    )
+    stale = flights.change_flight(db=db, traveler_id=found.id, quote=quote, call_id="c1")
+    with transaction(db) as s:
+        flight = s.get(t.ScheduledFlight, early.id)
+        assert flight is not None
+        after_it_left = flight.departure_utc + timedelta(hours=1)
+    later_day = seg.departure_local.date() + timedelta(days=1)
+    other = flights.find_alternatives(
+        db=db, traveler_id=found.id, segment_id=seg.id, on_date=later_day, now=after_it_left
+    )[0]
+    _set_fare(db, _fare(db, other.id).id, seg.fare_cents + 100_000)
+    quote = flights.quote_flight_change(
+        db=db, traveler_id=found.id, segment_id=seg.id, option_id=other.id, now=after_it_left
+    )
+    result = flights.change_flight(
+        db=db, traveler_id=found.id, quote=quote, call_id="c2", now=after_it_left
+    )
+    assert result.outcome is ChangeOutcome.SENT_FOR_APPROVAL
+    assert result.approval_id != stale.approval_id
+    assert stale.approval_id is not None
+    old = _request(db, stale.approval_id)
+    assert old.status is ApprovalStatus.REJECTED and "left" in old.reason

@@ -382,7 +382,9 @@ def test_a_return_flight_leaves_only_after_the_outbound_lands(db: SessionFactory
     options = flights.find_alternatives(db=db, traveler_id=alex, segment_id=back.id, on_date=day)
     assert options, "the seeded schedule has a flight back that evening"
     for opt in options:
-        assert opt.departure_local.replace(tzinfo=ZoneInfo("America/New_York")) > landed
+        assert opt.departure_local.replace(tzinfo=ZoneInfo("America/New_York")) >= (
+            landed + flights.MIN_CONNECTION
+        )
     with transaction(db) as s:
         too_early = s.scalars(
             select(t.ScheduledFlight).where(
