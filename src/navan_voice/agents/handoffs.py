@@ -30,7 +30,7 @@ def _require_identified(state: CallState) -> None:
 @function_tool
 async def transfer_to_flights(context: RunContext[CallState]) -> Agent:
     """Hand the caller to the flights specialist to look up, change or cancel a flight, or to
-    hear how a change request sent to their manager stands."""
+    hear whether their manager approved a flight change."""
     from navan_voice.agents.flights import FlightsAgent
 
     _require_identified(context.userdata)

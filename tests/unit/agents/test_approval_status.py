@@ -17,7 +17,8 @@ pytestmark = pytest.mark.unit
     "question",
     ["Did my manager approve my flight change?", "Is my change request still pending?",
      "What happened with the approval for my flight?", "Did the approval come through?",
-     "Has my boss signed off on my flight change?", "Has my manager approved it?"],
+     "Has my boss signed off on my flight change?", "Has my manager approved it?",
+     "Is my change still waiting for approval?", "Did my manager approve it?"],
 )  # fmt: skip
 async def test_a_waiting_change_is_said_to_wait(db: SessionFactory, question: str) -> None:
     filed(db)
@@ -48,7 +49,8 @@ async def test_no_request_is_said_plainly(db: SessionFactory) -> None:
     "question",
     ["Can I change my flight UA 1542 without my manager's approval?",
      "Does a flight change need my manager's approval?", "Was my expense report approved?",
-     "Is business class approved for me?"],
+     "Is business class approved for me?", "OK, I'll sign off now. Thanks, bye",
+     "Does my manager have to sign off on business class?"],
 )  # fmt: skip
 async def test_asking_whether_a_change_needs_approval_is_not_asking_where_one_stands(
     db: SessionFactory, question: str

@@ -183,7 +183,12 @@ def test_an_option_ruled_out_is_not_the_pick(text: str, option: int | None) -> N
      ("no, not this coming Friday", []),
      ("if not tomorrow then Friday", [dt.date(2026, 5, 8)]),
      ("not later than the 14th", [dt.date(2026, 5, 14)]),
-     ("I'm not flying on the 14th anymore, move it to the 15th", [dt.date(2026, 5, 15)])],
+     ("I'm not flying on the 14th anymore, move it to the 15th", [dt.date(2026, 5, 15)]),
+     ("it's not the 14th it's the 15th", [dt.date(2026, 5, 15)]),
+     ("I'm not going to make UA 1542 so move me to Friday", [dt.date(2026, 5, 8)]),
+     ("not earlier than the 15th", [dt.date(2026, 5, 15)]),
+     ("is it not possible to get the 15th", [dt.date(2026, 5, 15)]),
+     ("No, not the one on the 14th", [])],
 )  # fmt: skip
 def test_a_date_ruled_out_is_not_one_of_the_dates(text: str, expected: list[dt.date]) -> None:
     assert slots.dates(text, MONDAY) == expected
@@ -192,7 +197,9 @@ def test_a_date_ruled_out_is_not_one_of_the_dates(text: str, expected: list[dt.d
 @pytest.mark.parametrize(
     ("text", "option"),
     [("not the very first one", None), ("why not the second one", 2),
-     ("not the first but the third", 3)],
+     ("not the first but the third", 3), ("I'm not flexible so the first one please", 1),
+     ("I do not want option 1 give me option 3", 3), ("not that one the third", 3),
+     ("I'm not certain maybe the second one", 2)],
 )  # fmt: skip
 def test_ruling_out_runs_to_where_the_sentence_turns(text: str, option: int | None) -> None:
     assert slots.ordinal(text) == option

@@ -40,14 +40,17 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "case": ("case", "ticket", "complaint", "support"),
     # where a request for approval stands; never a bare "approved" ("was my expense approved?",
     # "is business class approved?") or "approval" ("do I need approval?": that is policy)
-    "decision": ("manager approve", "boss approve", "approve my change", "approve my flight",
-                 "approve the change", "approve it", "change approve", "change been approve",
-                 "signed off", "sign off", "still pending", "pending approval", "change request",
-                 "approval request", "approval status", "status of the approval",
-                 "status of my approval", "happened with the approval", "approval come through",
-                 "approval came through", "approval stand", "update on the approval",
-                 "update on my approval", "status of my flight change", "status of my change",
-                 "change reject", "reject my change", "rejected my change"),
+    "decision": ("manager approved", "boss approved", "did my manager approve",
+                 "did my boss approve", "approve my change", "approve my flight",
+                 "approved my change", "approved my flight", "approve the change",
+                 "change approve", "change been approve", "flight approve", "flight been approve",
+                 "signed off on my", "still pending", "pending approval", "approval request",
+                 "approval status", "status of the approval", "status of my approval",
+                 "happened with the approval", "approval come through", "approval came through",
+                 "approval stand", "update on the approval", "update on my approval",
+                 "status of my flight change", "status of my change", "change reject",
+                 "reject my change", "rejected my change", "rejected the change",
+                 "waiting for approval", "waiting for my manager", "waiting on my manager"),
 }  # fmt: skip
 
 # generic concepts count for less than specific ones ("cancel" beats "flight")

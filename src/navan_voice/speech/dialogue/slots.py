@@ -389,19 +389,50 @@ def trip_leg(text: str) -> str | None:
     return None
 
 
-# what a caller rules out, up to where the sentence turns ("not that one, the third", "not the
-# one on Friday but Saturday", "if not tomorrow then Friday"): never their pick, whatever option
-# or date it names. "why not the second", "not later than the 14th", "not sure" rule out nothing.
-_RULED_OUT = re.compile(
-    r"(?<!why )\bnot\s+(?!(?:only|later|until|till|before|after|sure|really|more)\b)"
-    r"[^,;.!?]*?(?=[,;.!?]|\s+(?:but|rather|instead|then|and)\b|$)",
+# What a caller rules out ("not that one, the third", "it's not the 14th it's the 15th", "I do
+# not want option 1 give me option 3") is never their pick. After a "not", the words up to where
+# the sentence turns are read for the first option or date they name, and "not" through it is
+# dropped; a "not" naming none ("I'm not flexible so the first one") drops nothing, and neither
+# does "why not", "not later than", "not sure" and the like.
+_NOT = re.compile(
+    r"\bnot\b(?!\s+(?:only|later|until|till|before|after|sure|really|more|earlier|sooner|"
+    r"certain|able|going|possible|quite|exactly|yet)\b)",
+    re.IGNORECASE,
+)
+_TURNS = re.compile(
+    r"[,;.!?]|\b(?:but|rather|instead|then|and|so|it'?s|it\s+is|give|maybe|make|i|i'?m|"
+    r"please|because)\b",
+    re.IGNORECASE,
+)
+_DAY_REF = (
+    r"(?:day after tomorrow|tomorrow|today|tonight|" + "|".join(_WEEKDAYS) + r"|"
+    r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}|\d{1,2}(?:st|nd|rd|th)|"
+    r"(?:" + "|".join(_MONTHS) + r")(?:\s+\d{1,2}(?:st|nd|rd|th)?)?)"
+)
+_PICK_REF = re.compile(
+    r"\b(?:(?:that|this|the)\s+one(?:\s+(?:on|at|for|from|leaving|departing)\s+"
+    r"(?:the\s+)?" + _DAY_REF + r")?"
+    r"|(?:option|number|choice)\s*(?:\d{1,2}|" + "|".join(_SMALL_NUMBERS) + r")"
+    r"|(?:" + "|".join(w for w in _ORDINALS if w.isalpha()) + r")(?:\s+(?:one|option|flight))?"
+    r"|" + _DAY_REF + r")\b",
     re.IGNORECASE,
 )
 
 
 def ruled_out_removed(text: str) -> str:
-    """``text`` without what it rules out: "not that one, the third" -> ", the third"."""
-    return _RULED_OUT.sub(" ", text)
+    """``text`` without what it rules out: "not that one, the third" -> " , the third"."""
+    out, end = [], 0
+    for m in _NOT.finditer(text):
+        if m.start() < end or re.search(r"\bwhy\s*$", text[: m.start()], re.IGNORECASE):
+            continue
+        turn = _TURNS.search(text, m.end())
+        window = text[m.end() : turn.start() if turn else len(text)]
+        pick = _PICK_REF.search(window)
+        if pick is None:
+            continue
+        out.append(text[end : m.start()])
+        end = m.end() + pick.end()
+    return "".join(out) + " " + text[end:] if out else text
 
 
 def ordinal(text: str) -> int | None:
