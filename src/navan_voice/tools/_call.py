@@ -49,10 +49,10 @@ def _hold_line(hold: _Hold) -> Callable[[int], Any]:
     def line(_step: int) -> Any:
         """The next line for this tool call, spoken outside the conversation, so the model
         (and the rules engine's read of the last reply) never takes it for an answer; none
-        while another tool call of the call (parallel tools) just said one."""
+        when a parallel tool call of the same call has just said one."""
         state = hold.context.userdata
         now = time.monotonic()
-        if hold.said >= len(HOLD_ON) or now - state.held_at < HOLD_AGAIN_AFTER_S:
+        if hold.said >= len(HOLD_ON) or now - state.held_at < HOLD_AFTER_S:
             return None
         text = HOLD_ON[hold.said]
         hold.said += 1
@@ -74,17 +74,16 @@ async def holding_on() -> AsyncIterator[None]:
     if hold is None or hold.open or hold.said >= len(HOLD_ON):
         yield
         return
-    # the first line is due HOLD_AFTER_S into the tool call, the next HOLD_AGAIN_AFTER_S after
-    # the last one the call heard
-    since, due = (
-        (hold.started, HOLD_AFTER_S) if hold.said == 0
-        else (hold.context.userdata.held_at, HOLD_AGAIN_AFTER_S)
-    )  # fmt: skip
-    delay = max(0.0, since + due - time.monotonic())
+    # a line is due HOLD_AFTER_S into the tool call, and never sooner than HOLD_AGAIN_AFTER_S
+    # after the last line the call heard (from this tool call or the one before it)
+    heard = hold.context.userdata.held_at
+    due = max(hold.started + HOLD_AFTER_S, heard + HOLD_AGAIN_AFTER_S if heard else 0.0)
+    delay = max(0.0, due - time.monotonic())
     hold.open = True
     try:
+        # livekit waits ``interval``, then ``delay`` of quiet again, between two lines
         async with hold.context.with_filler(
-            _hold_line(hold), delay=delay, interval=HOLD_AGAIN_AFTER_S,
+            _hold_line(hold), delay=delay, interval=max(0.0, HOLD_AGAIN_AFTER_S - delay),
             max_steps=len(HOLD_ON) - hold.said,
         ):  # fmt: skip
             yield

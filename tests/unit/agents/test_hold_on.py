@@ -114,3 +114,17 @@ async def test_reads_each_quick_but_slow_together_still_say_one_moment(
     said, replies = await said_in_call(state, "I need to change my flight UA 1542")
     assert said.count(_call.HOLD_ON[0]) == 1, said
     assert any("options" in r for r in replies), replies
+
+
+async def test_a_slow_turn_after_a_slow_turn_is_held_on_too(
+    db: SessionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pause between lines spans tool calls, but never silences the next tool call."""
+    monkeypatch.setattr(_call, "HOLD_AFTER_S", 0.3)
+    monkeypatch.setattr(_call, "HOLD_AGAIN_AFTER_S", 0.6)
+    monkeypatch.setattr(trips, "list_upcoming_trips", slowed(trips.list_upcoming_trips, 1.2))
+    state = phone_state(db)
+    said, _ = await said_in_call(
+        state, "What trips do I have coming up?", "Can you read me my trips again?"
+    )
+    assert said.count(_call.HOLD_ON[0]) == 2, said
