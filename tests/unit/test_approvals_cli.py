@@ -65,3 +65,13 @@ def test_a_database_that_cannot_be_reached_is_one_red_line(
     result = CliRunner().invoke(app, ["approvals", "list"])
     assert result.exit_code == 1, result.output
     assert "NAVAN_DATABASE_URL" in result.output and "Traceback" not in result.output
+
+
+def test_a_mistyped_sqlite_path_is_refused_and_no_file_is_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    typo = tmp_path / "typo.db"
+    monkeypatch.setenv("NAVAN_DATABASE_URL", f"sqlite:///{typo}")
+    result = CliRunner().invoke(app, ["approvals", "list"])
+    assert result.exit_code == 1 and "no database at" in result.output
+    assert not typo.exists()

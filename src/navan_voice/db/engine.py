@@ -126,6 +126,14 @@ def require_current_schema(url: str) -> None:
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
+    parsed = make_url(normalize_url(url))
+    file = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if file not in (None, "", ":memory:") and not Path(str(file)).is_file():
+        # connecting would create an empty file where the path was mistyped
+        raise SetupError(
+            f"there is no database at {file}; check NAVAN_DATABASE_URL, or run "
+            "`navan-voice db seed` to create one"
+        )
     head = ScriptDirectory.from_config(_alembic_config(url)).get_current_head()
     engine = make_engine(url)
     try:

@@ -239,6 +239,7 @@ class Approval:
     decided_by: str | None = None  # None on a decided request: closed by the system
     decided_at_utc: datetime | None = None
     flight_left: bool = False  # the flight asked for has departed: it can never be approved
+    closed_as: str | None = None  # closed by the system: "withdrawn" or "expired"
 
 
 @dataclass(frozen=True)

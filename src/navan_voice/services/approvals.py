@@ -9,6 +9,7 @@ asked: the flight left or is full, the trip's order would break, or the price ro
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -34,6 +35,8 @@ from navan_voice.services import flights
 from navan_voice.services.common import audit, require_traveler, utc_now
 
 logger = logging.getLogger(__name__)
+# how a request closed by the system ends its reason (flights._withdraw, _expire below)
+_CLOSED = re.compile(r"\((withdrawn|expired): [^()]*\)$")
 
 
 def _view(session: Session, row: t.ApprovalRequest, now: datetime | None = None) -> Approval:
@@ -59,6 +62,7 @@ def _view(session: Session, row: t.ApprovalRequest, now: datetime | None = None)
         decided_by=row.decided_by,
         decided_at_utc=row.decided_at_utc,
         flight_left=flight.departure_utc <= (now or utc_now()),
+        closed_as=closed.group(1) if (closed := _CLOSED.search(row.reason)) else None,
     )
 
 

@@ -315,7 +315,7 @@ def change_flight(
         waiting = repo.pending_approval(session, seg.id)  # one change waits at a time
         if waiting is not None and _asked_for_left(session, waiting, moment):
             # nobody decided before the flight it asked for left: it holds up nothing
-            _withdraw(session, waiting, "the flight asked for left", call_id, moment)
+            _withdraw(session, waiting, "the flight asked for left", call_id, moment, "expired")
             waiting = None
         if fresh.needs_approval and waiting is not None:
             if waiting.scheduled_flight_id == flight.id:  # a second yes to the same request
@@ -421,18 +421,24 @@ def _asked_for_left(session: Session, request: t.ApprovalRequest, moment: dateti
 
 
 def _withdraw(
-    session: Session, request: t.ApprovalRequest, why: str, call_id: str, moment: datetime
+    session: Session,
+    request: t.ApprovalRequest,
+    why: str,
+    call_id: str,
+    moment: datetime,
+    kind: str = "withdrawn",
 ) -> None:
-    """Close a change waiting for approval that nothing is left to approve, with an audit row
-    saying why (the manager's own decisions set APPROVED or REJECTED without one)."""
+    """Close a change waiting for approval that nothing is left to approve (``kind``
+    "withdrawn", or "expired" when its flight left undecided), with an audit row saying why.
+    The reason ends "(withdrawn: why)" or "(expired: why)", which ``approvals`` reads back."""
     request.status = ApprovalStatus.REJECTED
     request.decided_at_utc = moment  # decided by nobody: closed by the system
-    request.reason += f" (withdrawn: {why})"
+    request.reason += f" ({kind}: {why})"
     audit(
         session,
         traveler_id=request.traveler_id,
         call_id=call_id,
-        action="approval_withdrawn",
+        action=f"approval_{kind}",
         entity="approval_request",
         entity_id=request.id,
         before={"status": "pending"},

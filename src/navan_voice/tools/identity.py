@@ -103,12 +103,25 @@ async def identify_caller(
         _switch_traveler(state, before, traveler)
     remember(state, traveler, "confirmation code")
     state.current_trip_code = confirmation_code.upper().replace(" ", "")
+    await _refresh_instructions(context)
     if before is not None:
         return (
             f"Thanks, {traveler.first_name}, I found your profile. From now on I'm helping with "
             f"{traveler.full_name}'s trips, not {before}'s. What can I help you with?"
         )
     return f"Thanks, {traveler.first_name}, I found your profile. What can I help you with?"
+
+
+async def _refresh_instructions(context: RunContext[CallState]) -> None:
+    """The agent's instructions name who the caller is (agents/base.instructions_for): once
+    they are identified, or switched, the instructions say so from the next reply on."""
+    if not isinstance(context, RunContext):  # the look-ahead's stand-in context
+        return
+    from navan_voice.agents.base import NavanAgent, instructions_for  # agents import tools
+
+    agent = context.session.current_agent
+    if isinstance(agent, NavanAgent):
+        await agent.update_instructions(instructions_for(agent.prompt, agent.state))
 
 
 def _switch_traveler(state: CallState, before: str, traveler: Traveler) -> None:

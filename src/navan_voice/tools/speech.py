@@ -162,8 +162,8 @@ def approval(a: Approval) -> str:
     on = f" on {a.decided_at_utc:%B %-d}" if a.decided_at_utc else ""
     if a.status is ApprovalStatus.APPROVED:
         return f"{asked} was approved{by}{on}, so that is your flight now."
-    if not a.decided_by and a.flight_left:  # closed when a manager tried it too late
-        return f"{asked} expired when that flight left; you stay on {a.booked_flight}."
+    if a.closed_as == "expired":  # the flight asked for left before anyone decided
+        return f"{asked} expired when that flight left, before your manager decided."
     if not a.decided_by:  # closed by a later change or a cancellation of that flight
         return f"{asked} was withdrawn when that flight was changed or cancelled."
     return f"{asked} was not approved{by}{on}; you stay on {a.booked_flight}."

@@ -37,6 +37,9 @@ async def test_switching_traveler_carries_nothing_of_the_first_over(db: SessionF
     assert state.current_trip_code == "NVB2R7"
     assert state.tags["switched_traveler"] == "Alex Rivera -> Priya Shah"
     assert any(n.startswith("Not confirmed, dropped") for n in state.notes)
+    # the agent's instructions (who the caller is) follow the switch
+    assert "identified: Priya Shah" in session.current_agent.instructions
+    assert "Alex Rivera" not in session.current_agent.instructions
 
 
 async def test_the_same_traveler_again_is_no_switch(db: SessionFactory) -> None:

@@ -150,7 +150,7 @@ def test_a_request_whose_flight_left_is_closed_as_expired(db: SessionFactory) ->
     assert "expired" in row.reason and _audit(db, "approval_expired")
     assert _segment(db, seg_id).flight_number == "UA 1542"
     [mine] = approvals.traveler_requests(db=db, traveler_id=row.traveler_id, now=later)
-    assert mine.flight_left
+    assert mine.flight_left and mine.closed_as == "expired"
 
 
 def test_a_change_the_segment_cannot_take_any_more_is_refused_and_still_waits(
@@ -243,4 +243,17 @@ def test_a_request_whose_flight_left_holds_up_no_other_change(db: SessionFactory
     assert result.approval_id != stale.approval_id
     assert stale.approval_id is not None
     old = _request(db, stale.approval_id)
-    assert old.status is ApprovalStatus.REJECTED and "left" in old.reason
+    assert old.status is ApprovalStatus.REJECTED and "(expired: " in old.reason
+    assert _audit(db, "approval_expired")
+
+
+def test_a_request_withdrawn_by_a_cancellation_stays_withdrawn_after_its_flight_left(
+    db: SessionFactory,
+) -> None:
+    approval_id, seg_id, _ = filed(db)
+    row = _request(db, approval_id)
+    quote = flights.quote_cancellation(db=db, traveler_id=row.traveler_id, segment_id=seg_id)
+    flights.cancel_segment(db=db, traveler_id=row.traveler_id, quote=quote, call_id="c3")
+    later = utc_now() + timedelta(days=15)  # the flight asked for has left; still recent
+    [mine] = approvals.traveler_requests(db=db, traveler_id=row.traveler_id, now=later)
+    assert mine.closed_as == "withdrawn" and mine.flight_left

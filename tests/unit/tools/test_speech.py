@@ -74,13 +74,16 @@ def test_where_an_approval_stands_is_said_in_one_sentence() -> None:
     from navan_voice.domain.models import Approval, ApprovalStatus, CabinClass
     from navan_voice.tools import speech
 
-    def request(status: ApprovalStatus, by: str | None, left: bool = False) -> Approval:
+    def request(
+        status: ApprovalStatus, by: str | None, left: bool = False, closed: str | None = None
+    ) -> Approval:
         return Approval(
             id=1, traveler="Alex Rivera", company="Acme", booked_flight="UA 1542 on Thursday",
             requested_flight="UA 1544 on Wednesday", cabin=CabinClass.ECONOMY,
             total_due_cents=117_00, reason="", status=status, call_id="c",
             created_at_utc=datetime(2026, 12, 1, 9), decided_by=by,
             decided_at_utc=datetime(2026, 12, 2, 9) if by else None, flight_left=left,
+            closed_as=closed,
         )  # fmt: skip
 
     assert speech.approval(request(ApprovalStatus.PENDING, None)) == (
@@ -95,5 +98,9 @@ def test_where_an_approval_stands_is_said_in_one_sentence() -> None:
     expired = "expired unanswered when that flight left; you stay on UA 1542 on Thursday"
     assert expired in speech.approval(request(ApprovalStatus.PENDING, None, left=True))
     assert "expired when that flight left" in speech.approval(
-        request(ApprovalStatus.REJECTED, None, left=True)
+        request(ApprovalStatus.REJECTED, None, left=True, closed="expired")
+    )
+    # withdrawn (the booked flight cancelled), then the flight asked for left: still withdrawn
+    assert "withdrawn" in speech.approval(
+        request(ApprovalStatus.REJECTED, None, left=True, closed="withdrawn")
     )
