@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 from sqlalchemy.orm import Session
 
@@ -49,6 +50,35 @@ def utc_now() -> datetime:
 
 # the zone where the day ends last: the day a booking of unknown place may still be on
 EARLIEST_TZ = "Etc/GMT+12"
+
+
+# cities whose time zone is named after another city (IANA names one city per zone): the US
+# cities travelers fly to most; any city IANA names itself ("New York", "London") needs no entry
+_CITY_ZONES = {
+    "san francisco": "America/Los_Angeles", "san jose": "America/Los_Angeles",
+    "seattle": "America/Los_Angeles", "portland": "America/Los_Angeles",
+    "san diego": "America/Los_Angeles", "las vegas": "America/Los_Angeles",
+    "boston": "America/New_York", "washington": "America/New_York",
+    "atlanta": "America/New_York", "miami": "America/New_York",
+    "austin": "America/Chicago", "dallas": "America/Chicago", "houston": "America/Chicago",
+    "phoenix": "America/Phoenix", "salt lake city": "America/Denver",
+}  # fmt: skip
+
+
+@cache
+def _iana_cities() -> dict[str, str]:
+    """Each IANA zone by the city in its name: "new york" -> "America/New_York"."""
+    return {
+        zone.rsplit("/", 1)[-1].replace("_", " ").lower(): zone
+        for zone in sorted(available_timezones())
+        if "/" in zone and not zone.startswith(("Etc/", "SystemV/", "US/"))
+    }
+
+
+def city_zone(city: str) -> str | None:
+    """The time zone of a hotel's city, when known (``None``: ask no further)."""
+    key = city.strip().lower()
+    return _CITY_ZONES.get(key) or _iana_cities().get(key)
 
 
 def local_date(now: datetime, tz: str) -> date:

@@ -18,6 +18,7 @@ from navan_voice.domain.models import (
 )
 from navan_voice.services.common import (
     EARLIEST_TZ,
+    city_zone,
     local_date,
     own_hotel,
     own_segment,
@@ -56,9 +57,11 @@ def list_upcoming_trips(
 def trip_today(trip: Trip, now: datetime) -> date:
     """The day it is at ``now`` (naive UTC) where ``trip`` ends: its last flight's arrival
     (a trip ending tonight in San Francisco is still on at 6 pm there, when it is tomorrow in
-    UTC). A trip with no flights: wherever on earth it still is that day."""
+    UTC). A trip with no flights: where its last hotel is, else wherever on earth it still
+    is that day."""
     if not trip.segments:
-        return local_date(now, EARLIEST_TZ)
+        zones = [z for h in trip.hotels if (z := city_zone(h.city)) is not None]
+        return local_date(now, zones[-1] if zones else EARLIEST_TZ)
     last = max(trip.segments, key=departure_utc)
     return local_date(now, last.arrival_tz)
 
@@ -73,16 +76,20 @@ def booking_today(
 ) -> date:
     """The day it is now where a booking is, the day a caller's "today", "tomorrow" or "Friday"
     counts from: a flight's departure airport; a hotel stay's city (its trip's first arrival,
-    the trip's destination); UTC for neither."""
+    the trip's destination, or the city's own zone on a trip without flights); UTC for
+    neither."""
     moment = now or utc_now()
     with transaction(db) as session:
         if segment_id is not None:
             return local_date(moment, own_segment(session, traveler_id, segment_id).departure_tz)
         if stay_id is not None:
-            row = repo.trip_by_id(session, own_hotel(session, traveler_id, stay_id).trip_id)
+            stay = own_hotel(session, traveler_id, stay_id)
+            row = repo.trip_by_id(session, stay.trip_id)
             trip = repo.to_trip(row) if row is not None else None
             if trip is not None and trip.segments:
                 return local_date(moment, min(trip.segments, key=departure_utc).arrival_tz)
+            if (zone := city_zone(stay.city)) is not None:  # a trip of hotels only
+                return local_date(moment, zone)
     return moment.date()
 
 

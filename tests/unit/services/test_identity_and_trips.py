@@ -215,3 +215,41 @@ def test_the_return_and_outbound_legs_of_a_trip(db: SessionFactory) -> None:
     out = trips.resolve_segment(db=db, traveler_id=alex, reference="outbound", trip_code="NVN7Q2")
     assert (out.origin, out.destination) == (back.destination, back.origin)
     assert out.departure_local < back.departure_local
+
+
+def test_a_trip_of_hotels_only_counts_its_days_where_the_hotel_is(db: SessionFactory) -> None:
+    """A stay in Tokyo ending today: at 8 am Tokyo time it is still yesterday in UTC (and
+    further west), so the trip is on, and "tomorrow" is Tokyo's tomorrow."""
+    from navan_voice.db import tables as t
+    from navan_voice.db.engine import transaction
+    from navan_voice.db.schedule import local_to_utc
+    from navan_voice.domain.models import BookingStatus
+
+    alex = _alex(db)
+    day = date.today() + timedelta(days=5)  # Tokyo's today in the scenario below
+    with transaction(db) as s:
+        trip = t.Trip(traveler_id=alex, name="Tokyo", confirmation_code="NVT0K1",
+                      start_date=day - timedelta(days=2), end_date=day)  # fmt: skip
+        trip.hotels = [
+            t.HotelStay(
+                confirmation_code="TK-1",
+                hotel_name="Hotel Gracery",
+                city="Tokyo",
+                check_in=day - timedelta(days=2),
+                check_out=day,
+                nightly_rate_cents=20000,
+                status=BookingStatus.CONFIRMED,
+                version=1,
+            )
+        ]
+        s.add(trip)
+        s.flush()
+        stay_id = trip.hotels[0].id
+    morning = local_to_utc(datetime.combine(day, time(8, 0)), "Asia/Tokyo")
+    assert morning.date() == day - timedelta(days=1)  # UTC is still on yesterday
+    assert trips.booking_today(db=db, traveler_id=alex, stay_id=stay_id, now=morning) == day
+    # the evening after check-out, Tokyo's day is over while the far west's is not
+    night = local_to_utc(datetime.combine(day + timedelta(days=1), time(1, 0)), "Asia/Tokyo")
+    codes = [x.confirmation_code for x in trips.list_upcoming_trips(db=db, traveler_id=alex,
+                                                                     now=night)]  # fmt: skip
+    assert "NVT0K1" not in codes
