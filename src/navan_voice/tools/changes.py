@@ -74,7 +74,8 @@ async def _apply(state: CallState, pending: PendingChange, traveler_id: int) -> 
             state.note(f"Flight change sent for approval: {quote.new_flight}.")
             return (
                 "I've sent the change to your manager for approval; your current flight stays "
-                "booked until it is approved, and you'll get an email either way."
+                "booked until it is approved. Call or ask me any time and I'll tell you where "
+                "it stands."
             )
         state.note(f"Flight changed to {speech.segment(result.segment)}.")
         return (
