@@ -35,7 +35,7 @@ from navan_voice.services import flights
 from navan_voice.services.common import audit, require_traveler, utc_now
 
 logger = logging.getLogger(__name__)
-# how a request closed by the system ends its reason (flights._withdraw, _expire below)
+# how a request closed by the system ends its reason (flights.close_request)
 _CLOSED = re.compile(r"\((withdrawn|expired): [^()]*\)$")
 
 
@@ -157,8 +157,8 @@ def approve(
     moment = now or utc_now()
     try:
         return _approve(db, approval_id, who, moment)
-    except RequestExpiredError as e:
-        _expire(db, approval_id, str(e), moment)
+    except RequestExpiredError:
+        _expire(db, approval_id, moment)
         raise
 
 
@@ -221,23 +221,14 @@ def decision_id(approval_id: int) -> str:
     return f"approval:{approval_id}"
 
 
-def _expire(db: SessionFactory, approval_id: int, why: str, moment: datetime) -> None:
+def _expire(db: SessionFactory, approval_id: int, moment: datetime) -> None:
     """Close a request that can never be made (its flight left), so the traveler hears so and
     another change of their flight is not held up behind it."""
     with transaction(db) as session:
         row = _waiting(session, approval_id)
         _claim(session, row, ApprovalStatus.REJECTED, None, moment)  # closed, by nobody
-        row.reason += " (expired: the flight asked for left)"
-        audit(
-            session,
-            traveler_id=row.traveler_id,
-            call_id=decision_id(approval_id),
-            action="approval_expired",
-            entity="approval_request",
-            entity_id=row.id,
-            before={"status": "pending"},
-            after={"status": "rejected", "why": why},
-            now=moment,
+        flights.close_request(
+            session, row, "the flight asked for left", decision_id(approval_id), moment, "expired"
         )
 
 

@@ -10,14 +10,14 @@ if the segment moved since (another call, another agent), the change is refused 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from navan_voice.db import repositories as repo
 from navan_voice.db import tables as t
 from navan_voice.db.engine import SessionFactory, transaction
+from navan_voice.db.schedule import local_to_utc
 from navan_voice.domain.errors import (
     ConflictError,
     InvalidRequestError,
@@ -75,14 +75,6 @@ def _is_international(segment: t.FlightSegment) -> bool:
     return bool({segment.origin, segment.destination} & INTERNATIONAL)
 
 
-def _arrival_utc(seg: t.FlightSegment) -> datetime:
-    return (
-        seg.arrival_local.replace(tzinfo=ZoneInfo(seg.arrival_tz))
-        .astimezone(UTC)
-        .replace(tzinfo=None)
-    )
-
-
 def _neighbours(seg: t.FlightSegment) -> tuple[t.FlightSegment | None, t.FlightSegment | None]:
     """The trip's confirmed flights just before and just after ``seg``: a moved flight stays
     between them (an outbound never after its return)."""
@@ -106,7 +98,11 @@ def _out_of_order(seg: t.FlightSegment, flight: t.ScheduledFlight) -> str | None
             f"least {gap} before your next flight, {repo.to_segment(after).label}, leaves. "
             "Please pick an earlier flight, or change that one first."
         )
-    if before is not None and flight.departure_utc < _arrival_utc(before) + MIN_CONNECTION:
+    if (
+        before is not None
+        and flight.departure_utc
+        < local_to_utc(before.arrival_local, before.arrival_tz) + MIN_CONNECTION
+    ):
         return (
             f"{flight.flight_number} on {flight.departure_local:%A %B %-d} would leave less "
             f"than {gap} after your earlier flight, {repo.to_segment(before).label}, lands. "
@@ -315,7 +311,7 @@ def change_flight(
         waiting = repo.pending_approval(session, seg.id)  # one change waits at a time
         if waiting is not None and _asked_for_left(session, waiting, moment):
             # nobody decided before the flight it asked for left: it holds up nothing
-            _withdraw(session, waiting, "the flight asked for left", call_id, moment, "expired")
+            close_request(session, waiting, "the flight asked for left", call_id, moment, "expired")
             waiting = None
         if fresh.needs_approval and waiting is not None:
             if waiting.scheduled_flight_id == flight.id:  # a second yes to the same request
@@ -356,7 +352,7 @@ def change_flight(
             )
         if waiting is not None:
             # the request was for the flight this one replaces: nothing is left to approve
-            _withdraw(session, waiting, "the flight was changed without it", call_id, moment)
+            close_request(session, waiting, "the flight was changed without it", call_id, moment)
         return move_segment(
             session,
             seg,
@@ -420,7 +416,7 @@ def _asked_for_left(session: Session, request: t.ApprovalRequest, moment: dateti
     return flight is None or flight.departure_utc <= moment
 
 
-def _withdraw(
+def close_request(
     session: Session,
     request: t.ApprovalRequest,
     why: str,
@@ -511,7 +507,7 @@ def cancel_segment(
         seg.status = SegmentStatus.CANCELLED
         _release_seat(session, seg)
         if (waiting := repo.pending_approval(session, seg.id)) is not None:
-            _withdraw(session, waiting, "the flight was cancelled", call_id, moment)
+            close_request(session, waiting, "the flight was cancelled", call_id, moment)
         session.flush()
         audit(
             session,
