@@ -45,6 +45,8 @@ def list_command(
         status = a.status.value + (f" by {a.decided_by}" if a.decided_by else "")
         if a.status is ApprovalStatus.PENDING and a.flight_left:
             status += " (the flight asked for left)"
+        if a.told_on_call:
+            status += f", traveler told on call {a.told_on_call}"
         table.add_row(
             str(a.id), status, f"{a.traveler} ({a.company})", a.booked_flight,
             f"{a.requested_flight}, {a.cabin.value.replace('_', ' ')}",

@@ -286,6 +286,8 @@ async def entrypoint(ctx: JobContext) -> None:
         state.channel.value,
         participant.identity,
     )
+    # an outbound call's notice is its first words (set first: the greeting is prepared for it)
+    state.opening_notice = outbound_notice(meta)
     # who is calling, before the greeting: a web caller was signed in by the web app (its
     # dispatch metadata is set server-side, so it can be trusted); a phone number is looked up
     await prepare_call(
@@ -293,7 +295,6 @@ async def entrypoint(ctx: JobContext) -> None:
         signed_in_traveler=None if is_sip else _int_or_none(meta.get("traveler_id")),
         trip_code=None if is_sip else (str(meta.get("confirmation_code") or "") or None),
     )
-    state.opening_notice = outbound_notice(meta)
     state.ready.clear()  # the greeter waits until the recorder below is in place
     session = build_session(settings, models, state, phone=is_sip)
     recorder = attach_recorder(session, state, settings=settings, session_factory=db)

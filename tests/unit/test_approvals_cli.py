@@ -34,6 +34,15 @@ def test_a_manager_lists_then_approves(url: str) -> None:
     assert done.exit_code == 0, done.output
     assert f"request {approval_id} approved" in done.output
     assert "no approval requests waiting" in runner.invoke(app, ["approvals", "list"]).output
+    from navan_voice.db.seed import DEMO_PHONE
+    from navan_voice.services import approvals, identity
+
+    db = make_session_factory(url)
+    alex = identity.identify_by_phone(db=db, phone=DEMO_PHONE)
+    assert alex is not None
+    approvals.decisions_to_tell(db=db, traveler_id=alex.id, call_id="call-b")
+    listed = runner.invoke(app, ["approvals", "list", "--all"])
+    assert "approved by Dana, traveler told on call call-b" in listed.output
 
 
 def test_deciding_twice_is_one_red_line_and_exit_1(url: str) -> None:

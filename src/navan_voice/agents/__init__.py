@@ -2,7 +2,8 @@
 
 The worker starts a session with ``userdata=CallState(...)`` and ``build_first_agent(state)``;
 awaiting ``prepare_call(state)`` first identifies a caller by their phone number before the
-greeting (the greeter does it itself otherwise, racing the caller's first words).
+greeting, and reads what the greeting tells them (the greeter does it itself otherwise, racing
+the caller's first words).
 """
 
 from __future__ import annotations
@@ -24,11 +25,13 @@ async def prepare_call(
 ) -> None:
     """Identify the caller before the greeting: the traveler the web app signed in, else the
     calling number (never raises; a database that is down is tagged on the state)."""
+    from navan_voice.agents.base import prepare_greeting
     from navan_voice.tools.identity import identify_from_phone, identify_signed_in
 
     if signed_in_traveler is not None:
         await identify_signed_in(state, signed_in_traveler, trip_code)
     await identify_from_phone(state)
+    await prepare_greeting(state)
 
 
 __all__ = ["CallState", "build_first_agent", "prepare_call"]

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
 
-from livekit.agents import Agent
+from livekit.agents import Agent, FlushSentinel, ModelSettings, llm
 from livekit.agents.llm import ChatContext
 
+from navan_voice.speech.dialogue.clock import CALLER_ZONE
+from navan_voice.tools.flights import decisions_news
 from navan_voice.tools.state import CallState
+from navan_voice.tools.trips import caller_zone
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +47,22 @@ def instructions_for(prompt: str, state: CallState) -> str:
     )
 
 
+async def count_days_where_the_booking_is(state: CallState) -> None:
+    """Set ``CALLER_ZONE`` for the model step that follows (in this task and those it starts)."""
+    CALLER_ZONE.set(await caller_zone(state))
+
+
+async def prepare_greeting(state: CallState) -> None:
+    """What the greeting of an identified caller needs from the database, read before it:
+    the time zone their days count in, and a manager's decisions they have not heard yet
+    (``state.greeting_news``; none on an outbound call, whose notice comes first)."""
+    if not state.identified:
+        return
+    await caller_zone(state)
+    if not state.opening_notice:
+        state.greeting_news = await decisions_news(state)
+
+
 class NavanAgent(Agent):
     """Base of the navan agents; subclasses name their prompt and list their tools."""
 
@@ -58,6 +78,16 @@ class NavanAgent(Agent):
             chat_ctx=chat_ctx,
         )
         self.state = state
+
+    async def llm_node(
+        self, chat_ctx: ChatContext, tools: list[llm.Tool], model_settings: ModelSettings
+    ) -> AsyncIterator[llm.ChatChunk | str | FlushSentinel]:
+        """livekit's own model step, after naming the time zone of the booking discussed: the
+        offline engine turns "tomorrow" into a date where the booking is, not on the worker's
+        clock (speech/dialogue/clock.py)."""
+        await count_days_where_the_booking_is(self.state)
+        async for chunk in Agent.default.llm_node(self, chat_ctx, tools, model_settings):
+            yield chunk
 
     def _arrived(self) -> None:
         self.state.agents_visited.append(type(self).__name__)

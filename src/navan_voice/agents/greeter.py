@@ -7,7 +7,7 @@ import logging
 
 from livekit.agents.llm import ChatContext
 
-from navan_voice.agents.base import NavanAgent, instructions_for
+from navan_voice.agents.base import NavanAgent, instructions_for, prepare_greeting
 from navan_voice.agents.handoffs import (
     transfer_to_expenses,
     transfer_to_flights,
@@ -50,10 +50,18 @@ class GreeterAgent(NavanAgent):
             self.session.say(self.state.opening_notice)
             return
         # the worker usually identified the number already (prepare_call); else try now
-        await identify_from_phone(self.state)
+        if await identify_from_phone(self.state) is not None:
+            await prepare_greeting(self.state)
         if self.state.identified and self.state.traveler_name:
             await self.update_instructions(instructions_for(self.prompt, self.state))
             first_name = self.state.traveler_name.split()[0]
+            if news := self.state.greeting_news:
+                # said word for word: a manager's decision is not the model's to paraphrase
+                self.session.say(
+                    f"Hi {first_name}, this is Navan travel support. {news} "
+                    "How can I help you today?"
+                )
+                return
             greeting = (
                 f"Greet {first_name} by name as Navan travel support and ask how you can help."
             )

@@ -36,7 +36,7 @@ from livekit.agents.telemetry import tracer
 from livekit.agents.voice.events import ConversationItemAddedEvent, UserInputTranscribedEvent
 from livekit.agents.voice.generation import update_instructions
 
-from navan_voice.agents.base import NavanAgent
+from navan_voice.agents.base import NavanAgent, count_days_where_the_booking_is
 from navan_voice.tools.state import CallState
 
 logger = logging.getLogger(__name__)
@@ -195,6 +195,7 @@ class Lookahead:
         if not isinstance(agent, NavanAgent):
             return None
         agent.state.reads_ahead.clear()  # an earlier transcript's reads: not this turn's
+        await count_days_where_the_booking_is(agent.state)  # "tomorrow" as the real turn has it
         state = shadow_state(agent.state)
         chat_ctx = agent.chat_ctx.copy()
         chat_ctx.add_message(role="user", content=transcript)

@@ -240,6 +240,9 @@ class ApprovalRequest(Base):
     cabin: Mapped[CabinClass | None] = mapped_column(_enum(CabinClass), nullable=True)
     decided_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
     decided_at_utc: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # when the traveler was told the decision at the start of a call (approvals.decisions_to_tell)
+    told_at_utc: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    told_on_call: Mapped[str | None] = mapped_column(String(80), nullable=True)
 
 
 class AuditEntry(Base):

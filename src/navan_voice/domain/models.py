@@ -240,6 +240,7 @@ class Approval:
     decided_at_utc: datetime | None = None
     flight_left: bool = False  # the flight asked for has departed: it can never be approved
     closed_as: str | None = None  # closed by the system: "withdrawn" or "expired"
+    told_on_call: str | None = None  # the call on which the traveler was told the decision
 
 
 @dataclass(frozen=True)

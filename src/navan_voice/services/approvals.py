@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -63,6 +64,7 @@ def _view(session: Session, row: t.ApprovalRequest, now: datetime | None = None)
         decided_at_utc=row.decided_at_utc,
         flight_left=flight.departure_utc <= (now or utc_now()),
         closed_as=closed.group(1) if (closed := _CLOSED.search(row.reason)) else None,
+        told_on_call=row.told_on_call,
     )
 
 
@@ -96,6 +98,49 @@ def traveler_requests(
             if row.status is ApprovalStatus.PENDING
             or max(row.created_at_utc, row.decided_at_utc or row.created_at_utc) >= since
         ]
+
+
+def decisions_to_tell(
+    *,
+    db: SessionFactory,
+    traveler_id: int,
+    call_id: str,
+    now: datetime | None = None,
+    days: int = 30,
+    limit: int = 3,
+) -> list[Approval]:
+    """Decisions on the traveler's requests they have not heard yet (approved, not approved,
+    expired; in the last ``days``), newest first, at most ``limit``: each is marked told on
+    ``call_id`` as it is read, so it is told once, on one call, even when two calls start
+    together. A request withdrawn by the traveler's own later change is no news."""
+    moment = now or utc_now()
+    with transaction(db) as session:
+        rows = session.scalars(
+            select(t.ApprovalRequest)
+            .where(
+                t.ApprovalRequest.traveler_id == traveler_id,
+                t.ApprovalRequest.status != ApprovalStatus.PENDING,
+                t.ApprovalRequest.decided_at_utc >= moment - timedelta(days=days),
+                t.ApprovalRequest.told_at_utc.is_(None),
+            )
+            .order_by(t.ApprovalRequest.id.desc())
+        ).all()
+        news: list[Approval] = []
+        for row in rows:
+            view = _view(session, row, moment)
+            if view.closed_as == "withdrawn":
+                continue
+            told = session.execute(  # conditional: a call telling it at the same time wins
+                update(t.ApprovalRequest)
+                .where(t.ApprovalRequest.id == row.id, t.ApprovalRequest.told_at_utc.is_(None))
+                .values(told_at_utc=moment, told_on_call=call_id)
+                .execution_options(synchronize_session=False)
+            )
+            if told.rowcount == 1:  # type: ignore[attr-defined]
+                news.append(replace(view, told_on_call=call_id))
+            if len(news) == limit:
+                break
+        return news
 
 
 def _waiting(session: Session, approval_id: int) -> t.ApprovalRequest:

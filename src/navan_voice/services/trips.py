@@ -66,6 +66,39 @@ def trip_today(trip: Trip, now: datetime) -> date:
     return local_date(now, last.arrival_tz)
 
 
+def booking_zone(
+    *,
+    db: SessionFactory,
+    traveler_id: int | None,
+    segment_id: int | None = None,
+    stay_id: int | None = None,
+    trip_code: str | None = None,
+) -> str | None:
+    """The time zone a caller's "today", "tomorrow" or "Friday" counts in for the booking
+    discussed: a flight's departure airport; a hotel stay's city (its trip's first arrival, or
+    the city's own zone on a trip without flights); for a trip named but no booking in it yet,
+    where its first flight leaves (else its first hotel's city). None for none of them."""
+    with transaction(db) as session:
+        if segment_id is not None:
+            return own_segment(session, traveler_id, segment_id).departure_tz
+        if stay_id is not None:
+            stay = own_hotel(session, traveler_id, stay_id)
+            row = repo.trip_by_id(session, stay.trip_id)
+            trip = repo.to_trip(row) if row is not None else None
+            if trip is not None and trip.segments:
+                return min(trip.segments, key=departure_utc).arrival_tz
+            return city_zone(stay.city)  # a trip of hotels only
+        if trip_code is not None:
+            row = repo.trip_by_code(session, trip_code)
+            if row is None or row.traveler_id != traveler_id:
+                return None  # not theirs: nothing to count in
+            trip = repo.to_trip(row)
+            if trip.segments:
+                return min(trip.segments, key=departure_utc).departure_tz
+            return next((z for h in trip.hotels if (z := city_zone(h.city)) is not None), None)
+    return None
+
+
 def booking_today(
     *,
     db: SessionFactory,
@@ -74,23 +107,10 @@ def booking_today(
     stay_id: int | None = None,
     now: datetime | None = None,
 ) -> date:
-    """The day it is now where a booking is, the day a caller's "today", "tomorrow" or "Friday"
-    counts from: a flight's departure airport; a hotel stay's city (its trip's first arrival,
-    the trip's destination, or the city's own zone on a trip without flights); UTC for
-    neither."""
-    moment = now or utc_now()
-    with transaction(db) as session:
-        if segment_id is not None:
-            return local_date(moment, own_segment(session, traveler_id, segment_id).departure_tz)
-        if stay_id is not None:
-            stay = own_hotel(session, traveler_id, stay_id)
-            row = repo.trip_by_id(session, stay.trip_id)
-            trip = repo.to_trip(row) if row is not None else None
-            if trip is not None and trip.segments:
-                return local_date(moment, min(trip.segments, key=departure_utc).arrival_tz)
-            if (zone := city_zone(stay.city)) is not None:  # a trip of hotels only
-                return local_date(moment, zone)
-    return moment.date()
+    """The day it is now where a booking is (``booking_zone``), the day a caller's "today",
+    "tomorrow" or "Friday" counts from; UTC for none."""
+    zone = booking_zone(db=db, traveler_id=traveler_id, segment_id=segment_id, stay_id=stay_id)
+    return local_date(now or utc_now(), zone or "UTC")
 
 
 def get_trip(*, db: SessionFactory, traveler_id: int | None, confirmation_code: str) -> Trip:

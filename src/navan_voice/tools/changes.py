@@ -33,6 +33,14 @@ async def confirm_change(context: RunContext[CallState]) -> str:
         raise ToolError(
             "There is no change waiting for confirmation; tell me what you would like to change."
         )
+    began = _turn_began(context)
+    if began is not None and began < pending.quoted_at:
+        # the caller started this turn before the change was read back to them: an "okay"
+        # said over "one moment, I'm still checking", or a model that proposes and confirms
+        # in one go. Either way it cannot be their yes to a price they had not heard yet.
+        logger.info("confirmation asked again: the caller's turn began before the read-back")
+        state.tags["confirmation_asked_again"] = "1"
+        return f"Before I change anything, I need your yes to this. {pending.read_back}"
     state.pending = None  # one answer per read-back, whatever happens next
     try:
         return await _apply(state, pending, traveler_id)
@@ -46,6 +54,17 @@ async def confirm_change(context: RunContext[CallState]) -> str:
         elif isinstance(cause, PriceChangedError) and isinstance(pending.quote, ChangeQuote):
             return await _quote_again(state, pending.quote, traveler_id, str(cause))
         raise
+
+
+def _turn_began(context: RunContext[CallState]) -> float | None:
+    """When the caller began the turn this tool call answers: livekit stamps a spoken turn
+    with the start of its speech, and a typed one when it arrived. None outside a session."""
+    if not isinstance(context, RunContext):
+        return None
+    for item in reversed(context.session.current_agent.chat_ctx.items):
+        if item.type == "message" and item.role == "user":
+            return item.metrics.get("started_speaking_at", item.created_at)
+    return None
 
 
 async def _quote_again(state: CallState, old: ChangeQuote, traveler_id: int, why: str) -> str:

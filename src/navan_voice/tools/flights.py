@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import logging
+
 from livekit.agents import RunContext, function_tool
 from livekit.agents.llm import ToolError
 
 from navan_voice.domain.models import CabinClass
 from navan_voice.services import approvals, flights, trips
 from navan_voice.tools import speech
-from navan_voice.tools._call import caller_date, read_service, require_identified, state_of
+from navan_voice.tools._call import (
+    caller_date,
+    off_loop,
+    read_service,
+    require_identified,
+    state_of,
+)
 from navan_voice.tools.state import CallState, PendingChange
+
+logger = logging.getLogger(__name__)
 
 
 def _cabin(text: str) -> CabinClass | None:
@@ -162,3 +172,29 @@ async def manager_decision_status(context: RunContext[CallState]) -> str:
     if not requests:
         return "You have no flight change waiting for approval or decided in the last 30 days."
     return " ".join(speech.approval(a) for a in requests[:3])
+
+
+async def decisions_news(state: CallState) -> str:
+    """What a manager decided on the caller's requests since they last heard, one sentence
+    each, to say once they are identified (nothing notifies a traveler otherwise). Marked
+    told on this call. "" when there is none, on the look-ahead (it must not mark anything),
+    or when the database fails: a greeting never fails for news, and the caller can still ask
+    (``manager_decision_status``)."""
+    if state.traveler_id is None or state.ahead:
+        return ""
+    try:
+        news = await off_loop(
+            approvals.decisions_to_tell,
+            db=state.db,
+            traveler_id=state.traveler_id,
+            call_id=state.call_id,
+        )
+    except Exception:
+        logger.warning("call %s: manager decisions not read", state.call_id, exc_info=True)
+        return ""
+    if not news:
+        return ""
+    said = " ".join(speech.approval(a) for a in news)
+    state.note(f"Told of manager decisions: {said}")
+    state.tags["told_decisions"] = str(len(news))
+    return said

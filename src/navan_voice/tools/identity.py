@@ -12,6 +12,7 @@ from navan_voice.domain.errors import CallerNotIdentifiedError, DataUnavailableE
 from navan_voice.domain.models import Traveler
 from navan_voice.services import identity
 from navan_voice.tools._call import off_loop, read_service, state_of
+from navan_voice.tools.flights import decisions_news
 from navan_voice.tools.state import CallState
 
 logger = logging.getLogger(__name__)
@@ -104,12 +105,11 @@ async def identify_caller(
     remember(state, traveler, "confirmation code")
     state.current_trip_code = confirmation_code.upper().replace(" ", "")
     await _refresh_instructions(context)
+    found = f"Thanks, {traveler.first_name}, I found your profile."
     if before is not None:
-        return (
-            f"Thanks, {traveler.first_name}, I found your profile. From now on I'm helping with "
-            f"{traveler.full_name}'s trips, not {before}'s. What can I help you with?"
-        )
-    return f"Thanks, {traveler.first_name}, I found your profile. What can I help you with?"
+        found += f" From now on I'm helping with {traveler.full_name}'s trips, not {before}'s."
+    news = await decisions_news(state)  # a manager decided since they last heard
+    return f"{found} {news + ' ' if news else ''}What can I help you with?"
 
 
 async def _refresh_instructions(context: RunContext[CallState]) -> None:

@@ -7,6 +7,7 @@ mean or what was just read back to them. ``navan_voice.agents.state`` re-exports
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +52,9 @@ class PendingChange:
 
     quote: PendingQuote
     read_back: str
+    # when it was read back (wall clock, as livekit stamps the start of a caller's turn): a
+    # turn the caller began before this cannot be their yes to it (tools/changes.py)
+    quoted_at: float = field(default_factory=time.time)
 
 
 @dataclass
@@ -73,10 +77,16 @@ class CallState:
     case_reference: str | None = None
     failed_identifications: int = 0  # wrong confirmation code / last name so far
     held_at: float = 0.0  # when (monotonic) a "one moment" was last said (tools/_call.py)
+    # the time zone the caller's "tomorrow" counts in, and the booking it was read for
+    # (tools/trips.caller_zone)
+    zone: str | None = None
+    zone_of: tuple[object, ...] | None = None
     room: str = ""  # the LiveKit room of the call (for recordings and logs)
     extra_tools: list[Any] = field(default_factory=list)  # call-wide tools every agent offers
     # the first words of an outbound call (e.g. a disruption notice), said instead of a greeting
     opening_notice: str | None = None
+    # a manager's decisions the caller has not heard, said in the greeting (agents/base.py)
+    greeting_news: str = ""
     # set once the call's recorder and phone wiring are in place; the greeter waits for it so
     # the greeting is recorded (the worker clears it before the session starts)
     ready: asyncio.Event = field(default_factory=_set_event)

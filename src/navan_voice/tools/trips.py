@@ -2,14 +2,42 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 from livekit.agents import RunContext, function_tool
 
 from navan_voice.services import flights, trips
 from navan_voice.tools import speech
-from navan_voice.tools._call import read_service, require_identified, state_of
+from navan_voice.tools._call import off_loop, read_service, require_identified, state_of
 from navan_voice.tools.state import CallState
+
+logger = logging.getLogger(__name__)
+
+
+async def caller_zone(state: CallState) -> str | None:
+    """The time zone a caller's "today" or "tomorrow" counts in for the booking discussed
+    (``trips.booking_zone``), read again only when the booking discussed changes; None before
+    one is (the worker's clock then). A failed read is logged and counts as none."""
+    if state.traveler_id is None:
+        return None
+    key = (state.traveler_id, state.current_trip_code, state.current_segment_id,
+           state.current_hotel_id)  # fmt: skip
+    if state.zone_of != key:
+        try:
+            state.zone = await off_loop(
+                trips.booking_zone,
+                db=state.db,
+                traveler_id=state.traveler_id,
+                segment_id=state.current_segment_id,
+                stay_id=state.current_hotel_id,
+                trip_code=state.current_trip_code,
+            )
+        except Exception:
+            logger.warning("call %s: booking's time zone not read", state.call_id, exc_info=True)
+            state.zone = None
+        state.zone_of = key
+    return state.zone
 
 
 @function_tool

@@ -59,3 +59,33 @@ async def test_asking_whether_a_change_needs_approval_is_not_asking_where_one_st
 
     called = await rules_engine_call(phone_state(db), question)
     assert "manager_decision_status" not in called[0], called
+
+
+async def test_a_caller_known_by_number_hears_the_decision_in_the_greeting_once(
+    db: SessionFactory,
+) -> None:
+    approval_id, _, _ = filed(db)
+    approvals.approve(db=db, approval_id=approval_id, decided_by="Dana Park")
+    state = phone_state(db)
+    said, _ = await said_in_call(state, "Thanks")
+    [greeting] = [s for s in said if s.startswith("Hi Alex")]
+    assert "Your change to" in greeting and "was approved by Dana Park" in greeting
+    assert greeting.endswith("How can I help you today?")
+    assert state.tags["told_decisions"] == "1"
+    said, _ = await said_in_call(phone_state(db), "Thanks")  # the next call: no news
+    assert not any("approved" in s for s in said), said
+
+
+async def test_a_caller_who_gives_their_code_hears_the_decision_once_identified(
+    db: SessionFactory,
+) -> None:
+    from navan_voice.agents.state import CallState
+    from navan_voice.domain.models import Channel
+
+    approval_id, _, _ = filed(db)
+    approvals.reject(db=db, approval_id=approval_id, decided_by="Dana Park")
+    state = CallState(call_id="web-news", db=db, channel=Channel.WEB)
+    _, replies = await said_in_call(state, "My code is NVN7Q2 and my last name is Rivera")
+    assert any(
+        "I found your profile" in r and "was not approved by Dana Park" in r for r in replies
+    ), replies

@@ -99,6 +99,44 @@ async def test_change_is_read_back_and_made_only_after_yes(db: SessionFactory) -
     assert state.pending is None
 
 
+async def test_a_yes_said_before_the_read_back_does_not_make_the_change(
+    db: SessionFactory,
+) -> None:
+    """A model that proposes and confirms in one go (or takes an "okay" said over "one
+    moment" for a yes) is asked again: the caller began the turn before hearing the price."""
+    state = phone_state(db)
+    before = segment_row(db, "UA 1542")
+    assert before is not None
+    async with conversation(
+        state,
+        [call("transfer_to_flights"), call("find_alternative_flights", flight="UA 1542")],
+        [call("propose_flight_change", option=1), call("confirm_change")],
+        [call("confirm_change")],
+    ) as (session, _):
+        await session.run(user_input="Change my flight UA 1542 please")
+        result = await session.run(user_input="The first one, and yes just do it")
+        result.expect.skip_next(2)  # the read-back
+        result.expect.next_event().is_function_call(name="confirm_change")
+        out = result.expect.next_event().is_function_call_output().event().item
+        assert not out.is_error and "I need your yes" in out.output
+        assert state.pending is not None and state.pending.read_back in out.output
+        unchanged = segment_row(db, "UA 1542")
+        assert unchanged is not None and unchanged.version == before.version
+        if state.pending.quote.needs_approval:  # type: ignore[union-attr]
+            pytest.skip("seeded fares put this change above the approval limit")
+        result = await session.run(user_input="Yes")  # after hearing it: this one counts
+        result.expect.next_event().is_function_call(name="confirm_change")
+        assert (
+            result.expect.next_event()
+            .is_function_call_output()
+            .event()
+            .item.output.startswith("Done.")
+        )
+    changed = segment_row(db, "UA 1542")
+    assert changed is not None and changed.version == before.version + 1
+    assert state.tags.get("confirmation_asked_again") == "1"
+
+
 async def test_confirm_without_a_read_back_is_refused(db: SessionFactory) -> None:
     state = phone_state(db)
     async with conversation(state, [call("transfer_to_flights"), call("confirm_change")]) as (

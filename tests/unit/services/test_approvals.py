@@ -257,3 +257,48 @@ def test_a_request_withdrawn_by_a_cancellation_stays_withdrawn_after_its_flight_
     later = utc_now() + timedelta(days=15)  # the flight asked for has left; still recent
     [mine] = approvals.traveler_requests(db=db, traveler_id=row.traveler_id, now=later)
     assert mine.closed_as == "withdrawn" and mine.flight_left
+
+
+def test_a_decision_is_told_to_the_traveler_once(db: SessionFactory) -> None:
+    approval_id, _, _ = filed(db)
+    traveler_id = _request(db, approval_id).traveler_id
+    told = approvals.decisions_to_tell
+    assert told(db=db, traveler_id=traveler_id, call_id="c1") == []  # still waiting: no news
+    approvals.approve(db=db, approval_id=approval_id, decided_by="Dana")
+    [news] = told(db=db, traveler_id=traveler_id, call_id="c2")
+    assert news.id == approval_id and news.status is ApprovalStatus.APPROVED
+    row = _request(db, approval_id)
+    assert row.told_on_call == news.told_on_call == "c2" and row.told_at_utc is not None
+    assert told(db=db, traveler_id=traveler_id, call_id="c3") == []  # told already
+    # and asking still answers: telling it marks nothing as gone
+    [asked] = approvals.traveler_requests(db=db, traveler_id=traveler_id)
+    assert asked.status is ApprovalStatus.APPROVED
+
+
+def test_rejections_and_expiries_are_news_and_withdrawals_and_old_decisions_are_not(
+    db: SessionFactory,
+) -> None:
+    approval_id, seg_id, _ = filed(db)
+    traveler_id = _request(db, approval_id).traveler_id
+    approvals.reject(db=db, approval_id=approval_id, decided_by="Dana")
+    told = approvals.decisions_to_tell
+    later = utc_now() + timedelta(days=31)
+    assert told(db=db, traveler_id=traveler_id, call_id="c1", now=later) == []  # too old
+    [news] = told(db=db, traveler_id=traveler_id, call_id="c1")
+    assert news.status is ApprovalStatus.REJECTED and news.decided_by == "Dana"
+
+    second, _, _ = filed(db)  # filed again, then withdrawn by the traveler's own cancellation
+    quote = flights.quote_cancellation(db=db, traveler_id=traveler_id, segment_id=seg_id)
+    flights.cancel_segment(db=db, traveler_id=traveler_id, quote=quote, call_id="c2")
+    assert _request(db, second).status is ApprovalStatus.REJECTED
+    assert told(db=db, traveler_id=traveler_id, call_id="c3") == []
+
+
+def test_an_expired_request_is_news(db: SessionFactory) -> None:
+    approval_id, _, _ = filed(db)
+    traveler_id = _request(db, approval_id).traveler_id
+    later = utc_now() + timedelta(days=20)
+    with pytest.raises(RequestExpiredError):
+        approvals.approve(db=db, approval_id=approval_id, decided_by="Dana", now=later)
+    [news] = approvals.decisions_to_tell(db=db, traveler_id=traveler_id, call_id="c1", now=later)
+    assert news.closed_as == "expired"

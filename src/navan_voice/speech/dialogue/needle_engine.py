@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .arguments import describe_param
+from .clock import caller_today
 from .context import Conversation, ToolSpec
 from .intents import is_confirm_tool
 from .replies import ask_for
@@ -48,7 +49,7 @@ class NeedleEngine:
     def __init__(
         self,
         *,
-        today: Callable[[], dt.date] = dt.date.today,
+        today: Callable[[], dt.date] = caller_today,
         min_confidence: float = MIN_CONFIDENCE,
         rules_first: bool = False,
     ) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from . import replies, slots
 from .arguments import describe_param, evidence, fill_arguments, picks_option
+from .clock import caller_today
 from .context import Conversation, ToolEvent, ToolSpec
 from .instructions import render as render_instruction
 from .intents import (
@@ -58,7 +59,7 @@ class RulesEngine:
 
     name = "rules"
 
-    def __init__(self, *, today: Callable[[], dt.date] = dt.date.today) -> None:
+    def __init__(self, *, today: Callable[[], dt.date] = caller_today) -> None:
         self._today = today
 
     def decide(
