@@ -151,6 +151,9 @@ def build_session(
     )
     if isinstance(stt, WhisperSTT):  # "okay" over the agent's reply lets it go on
         stt.agent_mid_reply = lambda: mid_reply(session)
+    # when the caller last began to speak: a yes begun before a read-back is no yes to it
+    # (tools/changes.confirm_change), whatever order the transcript reaches the model in
+    session.on("user_state_changed", lambda ev: state.heard_caller(ev.new_state, ev.created_at))
     return session
 
 

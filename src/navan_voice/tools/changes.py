@@ -33,11 +33,10 @@ async def confirm_change(context: RunContext[CallState]) -> str:
         raise ToolError(
             "There is no change waiting for confirmation; tell me what you would like to change."
         )
-    began = _turn_began(context)
-    if began is not None and began < pending.quoted_at:
-        # the caller started this turn before the change was read back to them: an "okay"
-        # said over "one moment, I'm still checking", or a model that proposes and confirms
-        # in one go. Either way it cannot be their yes to a price they had not heard yet.
+    if not _caller_began_since(context, pending.quoted_at):
+        # the caller has said nothing they began after the change was read back to them: an
+        # "okay" said over "one moment, I'm still checking", or a model that proposes and
+        # confirms in one go. It cannot be their yes to a price they had not heard yet.
         logger.info("confirmation asked again: the caller's turn began before the read-back")
         state.tags["confirmation_asked_again"] = "1"
         return f"Before I change anything, I need your yes to this. {pending.read_back}"
@@ -56,15 +55,20 @@ async def confirm_change(context: RunContext[CallState]) -> str:
         raise
 
 
-def _turn_began(context: RunContext[CallState]) -> float | None:
-    """When the caller began the turn this tool call answers: livekit stamps a spoken turn
-    with the start of its speech, and a typed one when it arrived. None outside a session."""
+def _caller_began_since(context: RunContext[CallState], moment: float) -> bool:
+    """Whether the caller began to speak or type after ``moment`` (wall clock): livekit stamps
+    a spoken turn with the start of its speech, a typed one with when it arrived, and the
+    worker notes when the caller last began to speak (``CallState.heard_caller``; a realtime
+    model's transcript can reach the conversation after its tool call). True outside a
+    session, where nothing can tell."""
     if not isinstance(context, RunContext):
-        return None
+        return True
+    if context.userdata.caller_spoke_at > moment:
+        return True
     for item in reversed(context.session.current_agent.chat_ctx.items):
         if item.type == "message" and item.role == "user":
-            return item.metrics.get("started_speaking_at", item.created_at)
-    return None
+            return item.metrics.get("started_speaking_at", item.created_at) > moment
+    return False
 
 
 async def _quote_again(state: CallState, old: ChangeQuote, traveler_id: int, why: str) -> str:

@@ -77,6 +77,7 @@ class CallState:
     case_reference: str | None = None
     failed_identifications: int = 0  # wrong confirmation code / last name so far
     held_at: float = 0.0  # when (monotonic) a "one moment" was last said (tools/_call.py)
+    caller_spoke_at: float = 0.0  # when (wall clock) the caller last began to speak
     # the time zone the caller's "tomorrow" counts in, and the booking it was read for
     # (tools/trips.caller_zone)
     zone: str | None = None
@@ -98,6 +99,12 @@ class CallState:
     @property
     def identified(self) -> bool:
         return self.traveler_id is not None
+
+    def heard_caller(self, user_state: str, at: float) -> None:
+        """The session's user state changed (``user_state_changed``): note when the caller
+        began to speak."""
+        if user_state == "speaking":
+            self.caller_spoke_at = at
 
     def note(self, text: str) -> None:
         """Remember one thing that happened, for the summary a human colleague reads."""

@@ -137,6 +137,40 @@ async def test_a_yes_said_before_the_read_back_does_not_make_the_change(
     assert state.tags.get("confirmation_asked_again") == "1"
 
 
+async def test_a_yes_whose_words_reach_the_model_late_still_counts(db: SessionFactory) -> None:
+    """A realtime model may call confirm_change before the caller's transcript is in the
+    conversation: that the caller began to speak after the read-back (the worker notes it
+    from livekit's user state) is enough; before they did, the change is read back again."""
+    import time
+
+    from livekit.agents import RunContext
+    from livekit.agents.llm import FunctionCall
+    from livekit.agents.voice import SpeechHandle
+
+    from navan_voice.tools.changes import confirm_change
+
+    state = phone_state(db)
+    async with conversation(
+        state,
+        [call("transfer_to_flights"), call("find_alternative_flights", flight="UA 1542")],
+        [call("propose_flight_change", option=1)],
+    ) as (session, _):
+        await session.run(user_input="Change my flight UA 1542 please")
+        await session.run(user_input="The first one")
+        assert state.pending is not None
+        if state.pending.quote.needs_approval:  # type: ignore[union-attr]
+            pytest.skip("seeded fares put this change above the approval limit")
+        context = RunContext(
+            session=session,
+            speech_handle=SpeechHandle.create(),
+            function_call=FunctionCall(call_id="late", name="confirm_change", arguments="{}"),
+        )
+        assert "I need your yes" in await confirm_change(context)  # nothing said since
+        state.heard_caller("speaking", time.time())
+        assert (await confirm_change(context)).startswith("Done.")
+    assert state.pending is None
+
+
 async def test_confirm_without_a_read_back_is_refused(db: SessionFactory) -> None:
     state = phone_state(db)
     async with conversation(state, [call("transfer_to_flights"), call("confirm_change")]) as (
