@@ -7,6 +7,7 @@ from livekit.agents.llm import ChatContext
 from navan_voice.agents.base import NavanAgent
 from navan_voice.agents.handoffs import transfer_to_flights, transfer_to_hotels, transfer_to_human
 from navan_voice.tools.expenses import ask_travel_policy, expense_status
+from navan_voice.tools.identity import identify_caller
 from navan_voice.tools.state import CallState
 from navan_voice.tools.trips import cancellation_terms
 
@@ -18,6 +19,7 @@ class ExpensesAgent(NavanAgent):
         super().__init__(
             state,
             tools=[
+                identify_caller,  # a caller may switch traveler here too
                 expense_status,
                 ask_travel_policy,
                 cancellation_terms,

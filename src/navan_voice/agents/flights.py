@@ -14,6 +14,7 @@ from navan_voice.tools.flights import (
     propose_flight_cancellation,
     propose_flight_change,
 )
+from navan_voice.tools.identity import identify_caller
 from navan_voice.tools.state import CallState
 from navan_voice.tools.trips import cancellation_terms, list_upcoming_trips
 
@@ -25,6 +26,7 @@ class FlightsAgent(NavanAgent):
         super().__init__(
             state,
             tools=[
+                identify_caller,  # a caller may switch traveler here too
                 list_upcoming_trips,
                 flight_details,
                 cancellation_terms,

@@ -49,3 +49,20 @@ async def test_the_same_traveler_again_is_no_switch(db: SessionFactory) -> None:
         state.current_segment_id = 1
         await session.run(user_input="My code is NVN7Q2, Rivera")
     assert "switched_traveler" not in state.tags and state.current_segment_id == 1
+
+
+async def test_a_specialist_switches_traveler_too(db: SessionFactory) -> None:
+    """With the offline rules engine: on the flights agent, the caller turns to a colleague's
+    trip; the switch happens there, without going back to the greeter."""
+    from tests.unit.agents.test_conversations import rules_engine_call
+
+    state = phone_state(db)
+    called = await rules_engine_call(
+        state,
+        "I need to change my flight UA 1542",
+        "Actually I'm calling for my colleague, her code is NVB2R7 and her last name is Shah",
+    )
+    assert state.agents_visited[-1] == "FlightsAgent"
+    assert called[1][:1] == ["identify_caller"], called
+    assert state.traveler_name == "Priya Shah"
+    assert state.tags["switched_traveler"] == "Alex Rivera -> Priya Shah"
