@@ -130,17 +130,37 @@ def decisions_to_tell(
             view = _view(session, row, moment)
             if view.closed_as == "withdrawn":
                 continue
-            told = session.execute(  # conditional: a call telling it at the same time wins
-                update(t.ApprovalRequest)
-                .where(t.ApprovalRequest.id == row.id, t.ApprovalRequest.told_at_utc.is_(None))
-                .values(told_at_utc=moment, told_on_call=call_id)
-                .execution_options(synchronize_session=False)
-            )
-            if told.rowcount == 1:  # type: ignore[attr-defined]
+            if _mark_told(session, row.id, call_id, moment):
                 news.append(replace(view, told_on_call=call_id))
             if len(news) == limit:
                 break
         return news
+
+
+def mark_told(
+    *, db: SessionFactory, approval_ids: list[int], call_id: str, now: datetime | None = None
+) -> None:
+    """The traveler heard these decisions on ``call_id`` (they asked where their requests
+    stand), so the next call's greeting does not tell them again."""
+    with transaction(db) as session:
+        for approval_id in approval_ids:
+            _mark_told(session, approval_id, call_id, now or utc_now())
+
+
+def _mark_told(session: Session, approval_id: int, call_id: str, moment: datetime) -> bool:
+    """Mark a decided request told, once: conditional, so of two calls telling it at the same
+    time one marks it. Whether this call did."""
+    told = session.execute(
+        update(t.ApprovalRequest)
+        .where(
+            t.ApprovalRequest.id == approval_id,
+            t.ApprovalRequest.status != ApprovalStatus.PENDING,
+            t.ApprovalRequest.told_at_utc.is_(None),
+        )
+        .values(told_at_utc=moment, told_on_call=call_id)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(told.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def _waiting(session: Session, approval_id: int) -> t.ApprovalRequest:

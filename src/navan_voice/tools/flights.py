@@ -7,10 +7,11 @@ import logging
 from livekit.agents import RunContext, function_tool
 from livekit.agents.llm import ToolError
 
-from navan_voice.domain.models import CabinClass
+from navan_voice.domain.models import ApprovalStatus, CabinClass
 from navan_voice.services import approvals, flights, trips
 from navan_voice.tools import speech
 from navan_voice.tools._call import (
+    call_service,
     caller_date,
     off_loop,
     read_service,
@@ -171,7 +172,13 @@ async def manager_decision_status(context: RunContext[CallState]) -> str:
     )
     if not requests:
         return "You have no flight change waiting for approval or decided in the last 30 days."
-    return " ".join(speech.approval(a) for a in requests[:3])
+    said = requests[:3]
+    if heard := [a.id for a in said if a.status is not ApprovalStatus.PENDING]:
+        # they heard these decisions now: the next call's greeting does not tell them again
+        await call_service(
+            approvals.mark_told, db=state.db, approval_ids=heard, call_id=state.call_id
+        )
+    return " ".join(speech.approval(a) for a in said)
 
 
 async def decisions_news(state: CallState) -> str:

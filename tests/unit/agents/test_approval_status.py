@@ -89,3 +89,33 @@ async def test_a_caller_who_gives_their_code_hears_the_decision_once_identified(
     assert any(
         "I found your profile" in r and "was not approved by Dana Park" in r for r in replies
     ), replies
+
+
+async def test_a_decision_heard_on_asking_is_not_told_again_in_the_next_greeting(
+    db: SessionFactory,
+) -> None:
+    """The manager decides while the traveler is on the call; they ask and hear it: the next
+    call's greeting does not tell them again."""
+    from livekit.agents import AgentSession
+
+    from navan_voice.agents import build_first_agent, prepare_call
+    from navan_voice.agents.state import CallState
+    from navan_voice.speech.dialogue import LocalDialogueLLM, RulesEngine
+
+    approval_id, _, _ = filed(db)
+    state = phone_state(db)
+    state.call_id = "asked-call"
+    await prepare_call(state)
+    assert state.greeting_news == ""  # still waiting at the start of the call
+    async with AgentSession[CallState](
+        llm=LocalDialogueLLM(RulesEngine()), userdata=state
+    ) as session:
+        await session.start(build_first_agent(state))
+        approvals.reject(db=db, approval_id=approval_id, decided_by="Dana Park")
+        result = await session.run(user_input="Did my manager approve my flight change?")
+        said = [ev.item.text_content or "" for ev in result.events if ev.type == "message"]  # type: ignore[union-attr]
+        assert any("was not approved by Dana Park" in r for r in said), said
+    [row] = approvals.list_approvals(db=db, status=None)
+    assert row.told_on_call == "asked-call"
+    greeted, _ = await said_in_call(phone_state(db), "Thanks")
+    assert not any("not approved" in s for s in greeted), greeted
