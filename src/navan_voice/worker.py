@@ -24,6 +24,7 @@ from livekit.agents import (
     room_io,
 )
 from livekit.agents.stt import STT
+from livekit.agents.tokenize.basic import hyphenate_word
 from livekit.agents.vad import VAD
 from livekit.agents.voice.turn import TurnHandlingOptions
 
@@ -91,10 +92,18 @@ def prewarm(proc: JobProcess) -> None:
     # import the agents, tools and tables now: importing them mid-call blocks the audio loop
     for module in PRELOAD:
         importlib.import_module(module)
+    warm_transcript_sync()
     # and run the dialogue once: a process's first request costs ≈20 ms more (agents/warmup.py)
     if wants_dialogue_warm_up(settings):
         warm_dialogue(proc.userdata["db"], build_local_llm(settings))
     logger.info("job process ready: models loaded in %.2fs", time.perf_counter() - started)
+
+
+def warm_transcript_sync() -> None:
+    """livekit's transcript synchroniser builds its hyphenation table on first use: 0.1–0.2 s
+    with the event loop blocked, in a call's greeting (the worker logs it as a stall). Built
+    here, once per process, before any call."""
+    hyphenate_word("warm")
 
 
 def wants_dialogue_warm_up(settings: Settings) -> bool:

@@ -329,3 +329,15 @@ def test_the_dialogue_is_warmed_in_prewarm_only_where_calls_look_ahead_with_the_
     monkeypatch.setenv("NAVAN_LLM", "openai")  # a cloud LLM answers: nothing local to warm
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     assert not wants_dialogue_warm_up(load_settings())
+
+
+def test_the_transcript_synchronisers_table_is_built_before_any_call() -> None:
+    """livekit builds it on first use, blocking a call's event loop 0.1–0.2 s; the job
+    process's prewarm builds it (``warm_transcript_sync``) so no call pays for it."""
+    from livekit.agents.tokenize import _basic_hyphenator
+
+    from navan_voice.worker import warm_transcript_sync
+
+    _basic_hyphenator._get_hyphenator.cache_clear()
+    warm_transcript_sync()
+    assert _basic_hyphenator._get_hyphenator.cache_info().currsize == 1

@@ -14,7 +14,7 @@ from livekit.agents.llm import ChatContext
 from navan_voice.speech.dialogue.clock import CALLER_ZONE
 from navan_voice.tools.flights import decisions_news
 from navan_voice.tools.state import CallState
-from navan_voice.tools.trips import caller_zone
+from navan_voice.tools.trips import caller_zone, known_zone
 
 logger = logging.getLogger(__name__)
 
@@ -47,9 +47,10 @@ def instructions_for(prompt: str, state: CallState) -> str:
     )
 
 
-async def count_days_where_the_booking_is(state: CallState) -> None:
-    """Set ``CALLER_ZONE`` for the model step that follows (in this task and those it starts)."""
-    CALLER_ZONE.set(await caller_zone(state))
+def count_days_where_the_booking_is(state: CallState) -> None:
+    """Set ``CALLER_ZONE`` for the model step that follows (in this task and those it starts),
+    without waiting on the database (``known_zone``)."""
+    CALLER_ZONE.set(known_zone(state))
 
 
 async def prepare_greeting(state: CallState) -> None:
@@ -85,7 +86,7 @@ class NavanAgent(Agent):
         """livekit's own model step, after naming the time zone of the booking discussed: the
         offline engine turns "tomorrow" into a date where the booking is, not on the worker's
         clock (speech/dialogue/clock.py)."""
-        await count_days_where_the_booking_is(self.state)
+        count_days_where_the_booking_is(self.state)
         async for chunk in Agent.default.llm_node(self, chat_ctx, tools, model_settings):
             yield chunk
 

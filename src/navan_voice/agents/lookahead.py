@@ -195,7 +195,7 @@ class Lookahead:
         if not isinstance(agent, NavanAgent):
             return None
         agent.state.reads_ahead.clear()  # an earlier transcript's reads: not this turn's
-        await count_days_where_the_booking_is(agent.state)  # "tomorrow" as the real turn has it
+        count_days_where_the_booking_is(agent.state)  # "tomorrow" as the real turn has it
         state = shadow_state(agent.state)
         chat_ctx = agent.chat_ctx.copy()
         chat_ctx.add_message(role="user", content=transcript)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 
@@ -15,29 +16,67 @@ from navan_voice.tools.state import CallState
 logger = logging.getLogger(__name__)
 
 
+# zone reads in flight (an asyncio task is only kept alive by a reference)
+_ZONE_READS: set[asyncio.Task[None]] = set()
+
+
+def _zone_key(state: CallState) -> tuple[object, ...]:
+    return (state.traveler_id, state.current_trip_code, state.current_segment_id,
+            state.current_hotel_id)  # fmt: skip
+
+
+async def _read_zone(state: CallState) -> str | None:
+    """``trips.booking_zone`` of the booking discussed; a failed read is logged, and None."""
+    try:
+        return await off_loop(
+            trips.booking_zone,
+            db=state.db,
+            traveler_id=state.traveler_id,
+            segment_id=state.current_segment_id,
+            stay_id=state.current_hotel_id,
+            trip_code=state.current_trip_code,
+        )
+    except Exception:
+        logger.warning("call %s: booking's time zone not read", state.call_id, exc_info=True)
+        return None
+
+
 async def caller_zone(state: CallState) -> str | None:
     """The time zone a caller's "today" or "tomorrow" counts in for the booking discussed
-    (``trips.booking_zone``), read again only when the booking discussed changes; None before
-    one is (the worker's clock then). A failed read is logged and counts as none."""
+    (``trips.booking_zone``), read now when the booking discussed changed (before a greeting);
+    None before one is (the worker's clock then)."""
     if state.traveler_id is None:
         return None
-    key = (state.traveler_id, state.current_trip_code, state.current_segment_id,
-           state.current_hotel_id)  # fmt: skip
-    if state.zone_of != key:
-        try:
-            state.zone = await off_loop(
-                trips.booking_zone,
-                db=state.db,
-                traveler_id=state.traveler_id,
-                segment_id=state.current_segment_id,
-                stay_id=state.current_hotel_id,
-                trip_code=state.current_trip_code,
-            )
-        except Exception:
-            logger.warning("call %s: booking's time zone not read", state.call_id, exc_info=True)
-            state.zone = None
+    if state.zone_of != (key := _zone_key(state)):
         state.zone_of = key
+        state.zone = await _read_zone(state)
     return state.zone
+
+
+def known_zone(state: CallState) -> str | None:
+    """``caller_zone`` as last read, at once, for a model step: when the booking discussed
+    changed since (a tool just resolved it), a read in the background brings it up to date for
+    the next step, so no step waits on the database. The step that follows the tool speaks its
+    result; the caller's next words find the zone read."""
+    if state.traveler_id is None:
+        return None
+    if state.zone_of != (key := _zone_key(state)):
+        state.zone_of = key
+
+        async def refresh() -> None:
+            zone = await _read_zone(state)
+            if state.zone_of == key:  # not overtaken by a later booking
+                state.zone = zone
+
+        task = asyncio.create_task(refresh())
+        _ZONE_READS.add(task)
+        task.add_done_callback(_ZONE_READS.discard)
+    return state.zone
+
+
+async def zone_reads_settled() -> None:
+    """Wait for the zone reads in flight (tests: a caller's next words come seconds later)."""
+    await asyncio.gather(*list(_ZONE_READS))
 
 
 @function_tool

@@ -18,6 +18,7 @@ from navan_voice.db.engine import SessionFactory, transaction
 from navan_voice.services import trips
 from navan_voice.speech.dialogue import LocalDialogueLLM, RulesEngine
 from navan_voice.speech.dialogue.clock import CALLER_ZONE, caller_today
+from navan_voice.tools.trips import zone_reads_settled
 
 pytestmark = pytest.mark.unit
 
@@ -41,6 +42,9 @@ async def arguments_of(state: CallState, tool: str, *turns: str) -> list[dict[st
     ) as session:
         await session.start(build_first_agent(state))
         for words in turns:
+            if not words:
+                await zone_reads_settled()
+                continue
             result = await session.run(user_input=words)
             found += [
                 json.loads(ev.item.arguments)  # type: ignore[union-attr]
@@ -63,6 +67,7 @@ async def test_tomorrow_counts_from_today_where_the_flight_leaves(db: SessionFac
         state,
         "find_alternative_flights",
         "I need to change my flight UA 1542",
+        "",  # a moment later (the flight's zone is read in the background)
         "Can you move it to tomorrow instead?",
     )
     tomorrow = dt.datetime.now(ZoneInfo(zone)).date() + dt.timedelta(days=1)
