@@ -14,7 +14,7 @@ from livekit.agents.llm import ChatContext
 from navan_voice.speech.dialogue.clock import CALLER_ZONE
 from navan_voice.tools.flights import decisions_news
 from navan_voice.tools.state import CallState
-from navan_voice.tools.trips import caller_zone, known_zone
+from navan_voice.tools.trips import known_zone
 
 logger = logging.getLogger(__name__)
 
@@ -54,13 +54,10 @@ def count_days_where_the_booking_is(state: CallState) -> None:
 
 
 async def prepare_greeting(state: CallState) -> None:
-    """What the greeting of an identified caller needs from the database, read before it:
-    the time zone their days count in, and a manager's decisions they have not heard yet
-    (``state.greeting_news``; none on an outbound call, whose notice comes first)."""
-    if not state.identified:
-        return
-    await caller_zone(state)
-    if not state.opening_notice:
+    """What the greeting of an identified caller needs from the database, read before it: a
+    manager's decisions they have not heard yet (``state.greeting_news``; none on an outbound
+    call, whose notice comes first)."""
+    if state.identified and not state.opening_notice:
         state.greeting_news = await decisions_news(state)
 
 

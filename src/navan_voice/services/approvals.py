@@ -142,9 +142,10 @@ def mark_told(
 ) -> None:
     """The traveler heard these decisions on ``call_id`` (they asked where their requests
     stand), so the next call's greeting does not tell them again."""
+    moment = now or utc_now()
     with transaction(db) as session:
         for approval_id in approval_ids:
-            _mark_told(session, approval_id, call_id, now or utc_now())
+            _mark_told(session, approval_id, call_id, moment)
 
 
 def _mark_told(session: Session, approval_id: int, call_id: str, moment: datetime) -> bool:

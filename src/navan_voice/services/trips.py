@@ -60,10 +60,15 @@ def trip_today(trip: Trip, now: datetime) -> date:
     UTC). A trip with no flights: where its last hotel is, else wherever on earth it still
     is that day."""
     if not trip.segments:
-        zones = [z for h in trip.hotels if (z := city_zone(h.city)) is not None]
+        zones = _hotel_zones(trip)
         return local_date(now, zones[-1] if zones else EARLIEST_TZ)
     last = max(trip.segments, key=departure_utc)
     return local_date(now, last.arrival_tz)
+
+
+def _hotel_zones(trip: Trip) -> list[str]:
+    """The known time zones of the trip's hotel cities, in the order of the stays."""
+    return [z for h in trip.hotels if (z := city_zone(h.city)) is not None]
 
 
 def booking_zone(
@@ -95,7 +100,7 @@ def booking_zone(
             trip = repo.to_trip(row)
             if trip.segments:
                 return min(trip.segments, key=departure_utc).departure_tz
-            return next((z for h in trip.hotels if (z := city_zone(h.city)) is not None), None)
+            return next(iter(_hotel_zones(trip)), None)
     return None
 
 

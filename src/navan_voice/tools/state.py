@@ -79,7 +79,7 @@ class CallState:
     held_at: float = 0.0  # when (monotonic) a "one moment" was last said (tools/_call.py)
     caller_spoke_at: float = 0.0  # when (wall clock) the caller last began to speak
     # the time zone the caller's "tomorrow" counts in, and the booking it was read for
-    # (tools/trips.caller_zone)
+    # (tools/trips.known_zone)
     zone: str | None = None
     zone_of: tuple[object, ...] | None = None
     room: str = ""  # the LiveKit room of the call (for recordings and logs)

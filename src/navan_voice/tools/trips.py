@@ -41,23 +41,13 @@ async def _read_zone(state: CallState) -> str | None:
         return None
 
 
-async def caller_zone(state: CallState) -> str | None:
-    """The time zone a caller's "today" or "tomorrow" counts in for the booking discussed
-    (``trips.booking_zone``), read now when the booking discussed changed (before a greeting);
-    None before one is (the worker's clock then)."""
-    if state.traveler_id is None:
-        return None
-    if state.zone_of != (key := _zone_key(state)):
-        state.zone_of = key
-        state.zone = await _read_zone(state)
-    return state.zone
-
-
 def known_zone(state: CallState) -> str | None:
-    """``caller_zone`` as last read, at once, for a model step: when the booking discussed
-    changed since (a tool just resolved it), a read in the background brings it up to date for
-    the next step, so no step waits on the database. The step that follows the tool speaks its
-    result; the caller's next words find the zone read."""
+    """The time zone a caller's "today" or "tomorrow" counts in for the booking discussed
+    (``trips.booking_zone``), as last read, at once, for a model step; None before a booking
+    is discussed (the worker's clock then). When the booking discussed changed since (a tool
+    just resolved it), a read in the background brings it up to date for the next step, so no
+    step waits on the database. The step that follows the tool speaks its result; the caller's
+    next words find the zone read."""
     if state.traveler_id is None:
         return None
     if state.zone_of != (key := _zone_key(state)):
