@@ -119,3 +119,24 @@ async def test_a_decision_heard_on_asking_is_not_told_again_in_the_next_greeting
     assert row.told_on_call == "asked-call"
     greeted, _ = await said_in_call(phone_state(db), "Thanks")
     assert not any("not approved" in s for s in greeted), greeted
+
+
+async def test_a_decision_is_still_said_when_marking_it_told_fails(
+    db: SessionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database refuses the write that marks a decision told: the caller still hears the
+    decision they asked about (the next greeting may tell it again; nothing is lost)."""
+    from navan_voice.domain.errors import DataUnavailableError
+
+    approval_id, _, _ = filed(db)
+    state = phone_state(db)
+    await said_in_call(state, "Thanks")  # greeted while it still waits
+    approvals.reject(db=db, approval_id=approval_id, decided_by="Dana Park")
+
+    def locked(**_: object) -> None:
+        raise DataUnavailableError("The bookings database is busy; please try again.")
+
+    monkeypatch.setattr(approvals, "mark_told", locked)
+    monkeypatch.setattr(approvals, "decisions_to_tell", lambda **_: [])  # no greeting news
+    _, replies = await said_in_call(phone_state(db), "Did my manager approve my flight change?")
+    assert "was not approved by Dana Park" in replies[-1], replies
