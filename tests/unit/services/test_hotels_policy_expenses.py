@@ -51,7 +51,9 @@ def test_hotel_dates_change_read_back_then_applied(db: SessionFactory) -> None:
 def test_hotel_dates_in_the_past_or_backwards(db: SessionFactory) -> None:
     alex = _id(db)
     stay = trips.resolve_hotel(db=db, traveler_id=alex)
-    yesterday = date.today() - timedelta(days=1)
+    # the day before today where the hotel is (New York): from midnight UTC until it is
+    # midnight there too, the UTC "yesterday" is still today at the hotel
+    yesterday = trips.booking_today(db=db, traveler_id=alex, stay_id=stay.id) - timedelta(days=1)
     with pytest.raises(InvalidRequestError, match="past"):
         hotels.quote_hotel_dates(
             db=db, traveler_id=alex, stay_id=stay.id, check_in=yesterday, check_out=stay.check_out
